@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
+
+/**
+ * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
+ * they load the same way from TypeScript (tests) and from the compiled dist/.
+ */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
+];

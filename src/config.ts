@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Typed configuration from the environment, validated once at start.
+ * Every variable is documented in `.env.example`; a bad value stops start-up with one line naming it.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = (name: string, fallback: number) =>
+  z.coerce
+    .number({ message: `${name} must be a port number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be between 1 and 65535`)
+    .max(65535, `${name} must be between 1 and 65535`)
+    .default(fallback);
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'], { message: 'must be true, false or auto' })
+  .optional();
+
+const schema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { message: 'must be development, production or test' })
+    .default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port('PORT', 4000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
+  EMBEDDED_PG_PORT: port('EMBEDDED_PG_PORT', 54329),
+  DB_POOL_MAX: z.coerce.number().int().min(1, 'must be at least 1').max(200).default(10),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
+  JWT_ISSUER: z.string().min(1).default('docket'),
+  JWT_AUDIENCE: z.string().min(1).default('docket'),
+  JWT_TTL: z
+    .string()
+    .regex(/^\d+[smhd]$/, 'must be a duration such as 15m, 12h or 30d')
+    .default('12h'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  DEMO_DATA: boolish,
+  MIGRATE_ON_START: boolish,
+  REQUESTERS_SEE_ORGANIZATION_TICKETS: boolish,
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Undefined means "start the embedded PostgreSQL in dataDir". */
+  databaseUrl?: string;
+  dataDir: string;
+  embeddedPgPort: number;
+  dbPoolMax: number;
+  jwt: { secret: string; issuer: string; audience: string; ttl: string };
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Load the demo data at start (default: only when running on the embedded database). */
+  demoData: boolean;
+  migrateOnStart: boolean;
+  /** Whether a requester sees every ticket of their organization, not only their own. */
+  requestersSeeOrganizationTickets: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const truthy = (v: string | undefined, fallback: boolean) =>
+  v === undefined || v === 'auto' ? fallback : v === 'true' || v === '1' || v === 'yes';
+
+/** Parses the environment. Throws a ConfigError whose message is one line saying what to fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(
+      `Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name])})`,
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DOCKET_DATA_DIR);
+  let secret = e.JWT_SECRET;
+  if (!secret) {
+    if (e.NODE_ENV === 'production') {
+      throw new ConfigError(
+        'Invalid configuration: JWT_SECRET is required in production (try: openssl rand -hex 32)',
+      );
+    }
+    secret = localDevSecret(dataDir);
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    dbPoolMax: e.DB_POOL_MAX,
+    jwt: { secret, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttl: e.JWT_TTL },
+    logLevel: e.LOG_LEVEL,
+    demoData: truthy(e.DEMO_DATA, !e.DATABASE_URL),
+    migrateOnStart: truthy(e.MIGRATE_ON_START, true),
+    requestersSeeOrganizationTickets: truthy(e.REQUESTERS_SEE_ORGANIZATION_TICKETS, false),
+  };
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in the data folder, so the server
+ * and `npm run token` agree without any set-up and tokens survive restarts.
+ */
+function localDevSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,64 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { MIGRATIONS } from '../../migrations/index.js';
+import type { Logger } from '../shared/logger.js';
+import { ENTITIES } from './entities.js';
+
+export { MikroORM };
+
+/** Counts the SQL statements a request issues (exposed in `extensions` outside production). */
+export const statementCounter = new AsyncLocalStorage<{ count: number }>();
+
+/** Tables MikroORM must never touch: Agenda's job store lives beside ours. */
+export const FOREIGN_TABLES = ['agenda_jobs'];
+
+export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10): Options {
+  return {
+    clientUrl,
+    entities: ENTITIES,
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax },
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: true },
+    schemaGenerator: { skipTables: FOREIGN_TABLES },
+    migrations: {
+      // Listed explicitly so they load the same way from src/ (tests) and dist/ (compiled).
+      migrationsList: MIGRATIONS,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      emit: 'ts',
+      snapshot: false,
+    },
+    debug: ['query'],
+    loggerFactory: () => ({
+      log: () => {},
+      error: (ns: string, message: string) => logger?.error({ ns }, message),
+      warn: (ns: string, message: string) => logger?.warn({ ns }, message),
+      logQuery: (ctx: { query: string; took?: number }) => {
+        const counter = statementCounter.getStore();
+        if (counter) counter.count++;
+        logger?.trace({ sql: ctx.query, ms: ctx.took }, 'sql');
+      },
+      setDebugMode: () => {},
+      isEnabled: () => true,
+    }),
+  };
+}
+
+export async function initOrm(clientUrl: string, logger?: Logger, poolMax?: number): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, logger, poolMax));
+}
+
+/** Applies pending migrations; returns their names. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
+
+/** Readiness: the database answers and no migration is pending. */
+export async function pendingMigrations(orm: MikroORM): Promise<number> {
+  return (await orm.getMigrator().getPendingMigrations()).length;
+}

@@ -1,0 +1,65 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { canSeeContactOf, isStaff } from '../access/policy.js';
+import type { RequestContext } from '../server/context.js';
+import { authed } from '../server/guard.js';
+import { Role } from '../shared/enums.js';
+import type { Organization } from './organization.entity.js';
+import type { Plan } from './plan.entity.js';
+import { OrganizationType, TeamType, UserType } from './directory.types.js';
+import { Team } from './team.entity.js';
+import { User } from './user.entity.js';
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Query(() => UserType, { description: 'The signed-in user' })
+  async viewer(@Ctx() ctx: RequestContext): Promise<User | undefined> {
+    const c = authed(ctx);
+    return c.actor.userId ? c.loaders.user.load(c.actor.userId) : undefined;
+  }
+
+  @Query(() => [UserType], { description: 'Staff only: agents and admins, e.g. to pick an assignee' })
+  async agents(
+    @Ctx() ctx: RequestContext,
+    @Arg('availableOnly', { defaultValue: false }) availableOnly: boolean,
+  ): Promise<User[]> {
+    const c = authed(ctx);
+    if (!isStaff(c.actor)) return [];
+    return c.em.find(
+      User,
+      { role: { $in: [Role.AGENT, Role.ADMIN] }, ...(availableOnly ? { available: true } : {}) },
+      { orderBy: { tier: 'asc', name: 'asc' } },
+    );
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  email(@Root() u: User, @Ctx() ctx: RequestContext): string | undefined {
+    return canSeeContactOf(authed(ctx).actor, u.id) ? u.email : undefined;
+  }
+
+  @FieldResolver()
+  async organization(@Root() u: User, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
+    return u.organization ? ctx.loaders.organization.load(u.organization.id) : undefined;
+  }
+
+  @FieldResolver(() => [TeamType])
+  async teams(@Root() u: User, @Ctx() ctx: RequestContext): Promise<Team[]> {
+    return ctx.loaders.teamsOfUser.load(u.id);
+  }
+}
+
+@Resolver(() => OrganizationType)
+export class OrganizationResolver {
+  @FieldResolver()
+  async plan(@Root() o: Organization, @Ctx() ctx: RequestContext): Promise<Plan | undefined> {
+    return o.plan ? ctx.loaders.plan.load(o.plan.id) : undefined;
+  }
+}
+
+@Resolver(() => TeamType)
+export class TeamResolver {
+  @Query(() => [TeamType])
+  async teams(@Ctx() ctx: RequestContext): Promise<Team[]> {
+    authed(ctx);
+    return ctx.em.find(Team, {}, { orderBy: { name: 'asc' } });
+  }
+}

@@ -1,0 +1,20 @@
+import { Entity, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { Plan } from './plan.entity.js';
+
+/** The requester's organization (account), on a plan, optionally with its own workflow. */
+@Entity({ tableName: 'organization' })
+export class Organization {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'string', length: 200, unique: true })
+  name!: string;
+
+  @ManyToOne(() => Plan, { nullable: true, deleteRule: 'set null' })
+  plan?: Rel<Plan>;
+
+  /** The workflow new tickets of this organization start on; the default workflow when unset. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  workflowKey?: string;
+}

@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../access/actor.js';
+import type { TicketEventType } from './event-types.js';
+
+export interface NewEvent {
+  ticketId: string;
+  type: TicketEventType;
+  actor: Actor;
+  payload: Record<string, unknown>;
+  internal?: boolean;
+  occurredAt: Date;
+}
+
+/**
+ * Appends events to the log as the LAST statements of the writing transaction.
+ *
+ * Why not a plain bigserial: a sequence hands out numbers at insert time, so a transaction that took
+ * 41 can commit after one that took 42, and a reader that saw 42 would skip 41 forever. Here the
+ * numbers come from the single `event_sequence` row, whose row lock the transaction holds until it
+ * commits or rolls back: the next writer waits, then numbers after it. Sequence order is commit
+ * order, and a rolled-back transaction gives its numbers back. The lock is held only from this call to
+ * the commit, because it is the last thing a use case does.
+ */
+export async function appendEvents(em: EntityManager, events: NewEvent[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  const [{ last_seq }] = await em.execute<[{ last_seq: string }]>(
+    'update event_sequence set last_seq = last_seq + ? where id = 1 returning last_seq',
+    [events.length],
+  );
+  const first = Number(last_seq) - events.length + 1;
+  const seqs = events.map((_, i) => first + i);
+  const rows = events.map((e, i) => ({
+    seq: seqs[i],
+    ticket_id: e.ticketId,
+    type: e.type,
+    actor_kind: e.actor.kind,
+    actor_id: e.actor.userId ?? null,
+    payload: e.payload,
+    internal: e.internal ?? false,
+    occurred_at: e.occurredAt.toISOString(),
+  }));
+  await em.execute(
+    `insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at)
+     select * from jsonb_to_recordset(?::jsonb) as e(seq bigint, ticket_id uuid, type text, actor_kind text,
+       actor_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)`,
+    [JSON.stringify(rows)],
+  );
+  return seqs;
+}

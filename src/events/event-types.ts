@@ -1,0 +1,11 @@
+/** The kinds of entry in the ticket event log. Their names are the API's contract. */
+export enum TicketEventType {
+  TICKET_CREATED = 'TICKET_CREATED',
+  TICKET_UPDATED = 'TICKET_UPDATED',
+  COMMENT_ADDED = 'COMMENT_ADDED',
+  TICKET_ASSIGNED = 'TICKET_ASSIGNED',
+  TICKET_ESCALATED = 'TICKET_ESCALATED',
+  STATUS_CHANGED = 'STATUS_CHANGED',
+  TAGS_CHANGED = 'TAGS_CHANGED',
+  FOLLOW_UP_OPENED = 'FOLLOW_UP_OPENED',
+}

@@ -1,0 +1,36 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import type { ActorKind } from '../workflow/definition.js';
+
+/**
+ * One entry of the ordered event log. `seq` is assigned at the end of the writing transaction while
+ * it holds the event_sequence row lock, so sequence order equals commit order (see ./event-log.ts).
+ * Rows are written with plain SQL by the event log; this entity is for reading them.
+ */
+@Entity({ tableName: 'ticket_event' })
+@Index({ properties: ['ticketId', 'seq'] })
+export class TicketEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: false })
+  seq!: string;
+
+  @Property({ type: 'uuid' })
+  ticketId!: string;
+
+  @Property({ type: 'string', length: 64 })
+  type!: string;
+
+  @Property({ type: 'string', length: 16 })
+  actorKind!: ActorKind;
+
+  @Property({ type: 'uuid', nullable: true })
+  actorId?: string;
+
+  @Property({ type: 'json' })
+  payload!: Record<string, unknown>;
+
+  /** Internal events (an internal note) are never shown to requesters. */
+  @Property({ type: 'boolean' })
+  internal: boolean = false;
+
+  @Property({ type: 'timestamptz' })
+  occurredAt!: Date;
+}

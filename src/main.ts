@@ -1,0 +1,164 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { signUserToken } from './access/jwt.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { initOrm, migrate, type MikroORM } from './db/orm.js';
+import { User } from './directory/user.entity.js';
+import { loadDemoData } from './seed/demo-data.js';
+import { startServer } from './server/app.js';
+import { buildDocketSchema } from './server/schema.js';
+import { systemClock } from './shared/clock.js';
+import { createLogger, type Logger } from './shared/logger.js';
+import path from 'node:path';
+
+const USAGE = `usage: docket <command>
+  serve            start the GraphQL server (default)
+  migrate          apply pending database migrations
+  seed             load the workflow presets and the demo data (idempotent)
+  token <email>    print a bearer token for a user`;
+
+interface Database {
+  orm: MikroORM;
+  embedded?: EmbeddedDatabase;
+  close(): Promise<void>;
+}
+
+async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    const dir = path.join(config.dataDir, 'pg');
+    embedded = await startEmbeddedPostgres({ dir, port: config.embeddedPgPort, persistent: true, logger });
+    url = embedded.url;
+    logger.info(
+      { dir, port: config.embeddedPgPort },
+      'started the embedded PostgreSQL (no DATABASE_URL set)',
+    );
+  }
+  try {
+    const orm = await initOrm(url, logger, config.dbPoolMax);
+    return {
+      orm,
+      embedded,
+      close: async () => {
+        await orm.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+async function serve(config: Config, logger: Logger): Promise<void> {
+  const db = await openDatabase(config, logger);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrate(db.orm);
+      if (applied.length) logger.info({ applied }, 'applied migrations');
+    }
+    if (config.demoData) {
+      const { tickets } = await loadDemoData(db.orm.em.fork(), systemClock);
+      logger.info({ newTickets: tickets }, 'demo data loaded (DEMO_DATA)');
+    }
+    server = await startServer(
+      { config, orm: db.orm, schema: await buildDocketSchema(), clock: systemClock, logger },
+      { port: config.port, host: config.host },
+    );
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  logger.info({ url: server.url }, `Docket is serving GraphQL at ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    await server.close();
+    await db.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function withDatabase(
+  config: Config,
+  logger: Logger,
+  work: (orm: MikroORM) => Promise<void>,
+): Promise<void> {
+  const db = await openDatabase(config, logger);
+  try {
+    await work(db.orm);
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...args] = argv;
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  // Commands that print for scripts keep the logs quiet unless asked.
+  const logger = createLogger(command === 'token' && !process.env.LOG_LEVEL ? 'warn' : config.logLevel);
+  switch (command) {
+    case 'serve':
+      return serve(config, logger);
+    case 'migrate':
+      return withDatabase(config, logger, async (orm) => {
+        const applied = await migrate(orm);
+        logger.info({ applied }, applied.length ? 'applied migrations' : 'no pending migrations');
+      });
+    case 'seed':
+      return withDatabase(config, logger, async (orm) => {
+        await migrate(orm);
+        const { tickets } = await loadDemoData(orm.em.fork(), systemClock);
+        logger.info({ newTickets: tickets }, 'demo data loaded');
+      });
+    case 'token': {
+      const email = args[0];
+      if (!email) {
+        console.error('usage: docket token <email>   (e.g. alice@docket.local)');
+        process.exit(2);
+      }
+      return withDatabase(config, logger, async (orm) => {
+        const user = await orm.em.fork().findOne(User, { email });
+        if (!user) {
+          console.error(`No user ${email}. Seeded users: run "npm run seed", then try alice@docket.local`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(await signUserToken(config, user.id));
+      });
+    }
+    default:
+      console.error(USAGE);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const error = err as Error;
+  console.error(
+    `docket: ${error.message}${error.cause ? ` (${(error.cause as Error).message ?? error.cause})` : ''}`,
+  );
+  process.exit(1);
+});

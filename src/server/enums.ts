@@ -1,0 +1,35 @@
+import { registerEnumType } from 'type-graphql';
+import { TicketEventType } from '../events/event-types.js';
+import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
+import { ACTOR_KINDS, REPLY_ACTIONS, STATUS_CATEGORIES, TIMER_ACTIONS } from '../workflow/definition.js';
+
+/** Every enum the schema exposes, registered once. */
+const asEnum = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+
+export const StatusCategoryEnum = asEnum(STATUS_CATEGORIES);
+export const ActorKindEnum = asEnum(ACTOR_KINDS);
+export const ReplyActionEnum = asEnum(REPLY_ACTIONS);
+export const TimerActionEnum = asEnum(TIMER_ACTIONS);
+
+export enum TicketOrder {
+  /** Priority (critical first), then oldest first: how seeds 001, 002 and 004 work their queues. */
+  QUEUE = 'QUEUE',
+  CREATED_AT_ASC = 'CREATED_AT_ASC',
+  CREATED_AT_DESC = 'CREATED_AT_DESC',
+  UPDATED_AT_DESC = 'UPDATED_AT_DESC',
+}
+
+registerEnumType(Priority, { name: 'Priority' });
+registerEnumType(Channel, { name: 'Channel', description: 'How the ticket reached the desk' });
+registerEnumType(Role, { name: 'Role' });
+registerEnumType(RelationKind, { name: 'RelationKind' });
+registerEnumType(TicketEventType, { name: 'TicketEventType' });
+registerEnumType(TicketOrder, { name: 'TicketOrder' });
+registerEnumType(StatusCategoryEnum, {
+  name: 'StatusCategory',
+  description: 'What every workflow status means underneath; the SLA clock follows it',
+});
+registerEnumType(ActorKindEnum, { name: 'ActorKind' });
+registerEnumType(ReplyActionEnum, { name: 'ReplyAction' });
+registerEnumType(TimerActionEnum, { name: 'TimerAction' });

@@ -1,0 +1,150 @@
+import { Field, InterfaceType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import {
+  DomainError,
+  InvalidInputError,
+  StaleVersionError,
+  TransitionNotAllowedError,
+  ReasonRequiredError,
+  type UserErrorCode,
+} from '../shared/errors.js';
+
+/**
+ * Errors a user caused, returned in mutation payloads so clients can branch on `code` (or __typename)
+ * and show `message`. A payload with errors has written nothing.
+ */
+const CODES: Record<UserErrorCode, UserErrorCode> = {
+  NOT_FOUND: 'NOT_FOUND',
+  NOT_PERMITTED: 'NOT_PERMITTED',
+  INVALID_INPUT: 'INVALID_INPUT',
+  STALE_VERSION: 'STALE_VERSION',
+  TRANSITION_NOT_ALLOWED: 'TRANSITION_NOT_ALLOWED',
+  REASON_REQUIRED: 'REASON_REQUIRED',
+  TICKET_CLOSED: 'TICKET_CLOSED',
+  CONFLICT: 'CONFLICT',
+};
+export const UserErrorCodeEnum = CODES;
+registerEnumType(UserErrorCodeEnum, {
+  name: 'UserErrorCode',
+  description: 'What kind of mistake a user made',
+});
+
+@InterfaceType({
+  description: 'A problem the user can fix; the mutation wrote nothing',
+  resolveType: (e: { __typename?: string }) => e.__typename,
+})
+export abstract class UserError {
+  @Field(() => UserErrorCodeEnum)
+  code!: UserErrorCode;
+
+  @Field({ description: 'A sentence a person can read' })
+  message!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The input field at fault, as a path (definition.statuses[2].key)',
+  })
+  field?: string | null;
+}
+
+const base = (typename: string, e: DomainError, field?: string) => ({
+  __typename: typename,
+  code: e.code,
+  message: e.message,
+  field: field ?? null,
+});
+
+@ObjectType({ implements: UserError })
+export class NotFoundError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class NotPermittedError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class InvalidInputUserError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class ConflictUserError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class TicketClosedUserError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class ReasonRequiredUserError extends UserError {}
+
+@ObjectType({ implements: UserError })
+export class StaleVersionUserError extends UserError {
+  @Field(() => Int)
+  expectedVersion!: number;
+
+  @Field(() => Int)
+  currentVersion!: number;
+}
+
+@ObjectType({ implements: UserError })
+export class TransitionNotAllowedUserError extends UserError {
+  @Field()
+  from!: string;
+
+  @Field()
+  to!: string;
+
+  @Field(() => [String], { description: 'Status keys this actor may move the ticket to from here' })
+  allowedTargets!: string[];
+}
+
+export const USER_ERROR_TYPES = [
+  NotFoundError,
+  NotPermittedError,
+  InvalidInputUserError,
+  ConflictUserError,
+  TicketClosedUserError,
+  ReasonRequiredUserError,
+  StaleVersionUserError,
+  TransitionNotAllowedUserError,
+];
+
+/** Maps a domain error to the typed errors of a payload. Exhaustive over the codes. */
+export function toUserErrors(e: DomainError): UserError[] {
+  if (e instanceof InvalidInputError) {
+    return e.problems.map(
+      (p) =>
+        ({
+          __typename: 'InvalidInputUserError',
+          code: e.code,
+          message: `${p.field}: ${p.message}`,
+          field: p.field,
+        }) as UserError,
+    );
+  }
+  if (e instanceof StaleVersionError) {
+    return [
+      {
+        ...base('StaleVersionUserError', e),
+        expectedVersion: e.expectedVersion,
+        currentVersion: e.currentVersion,
+      } as UserError,
+    ];
+  }
+  if (e instanceof TransitionNotAllowedError) {
+    return [
+      {
+        ...base('TransitionNotAllowedUserError', e, 'to'),
+        from: e.from,
+        to: e.to,
+        allowedTargets: e.allowedTargets,
+      } as UserError,
+    ];
+  }
+  if (e instanceof ReasonRequiredError) return [base('ReasonRequiredUserError', e, 'reason') as UserError];
+  const typename: Record<UserErrorCode, string> = {
+    NOT_FOUND: 'NotFoundError',
+    NOT_PERMITTED: 'NotPermittedError',
+    INVALID_INPUT: 'InvalidInputUserError',
+    STALE_VERSION: 'StaleVersionUserError',
+    TRANSITION_NOT_ALLOWED: 'TransitionNotAllowedUserError',
+    REASON_REQUIRED: 'ReasonRequiredUserError',
+    TICKET_CLOSED: 'TicketClosedUserError',
+    CONFLICT: 'ConflictUserError',
+  };
+  return [base(typename[e.code], e) as UserError];
+}

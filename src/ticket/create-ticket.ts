@@ -1,0 +1,130 @@
+import { Organization } from '../directory/organization.entity.js';
+import { Team } from '../directory/team.entity.js';
+import { User } from '../directory/user.entity.js';
+import { canReadTicket, isStaff } from '../access/policy.js';
+import { TicketEventType } from '../events/event-types.js';
+import { Checks, LIMITS } from '../shared/checks.js';
+import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
+import { InvalidInputError, NotFoundError, NotPermittedError } from '../shared/errors.js';
+import type { UseCaseContext } from '../shared/use-case.js';
+import { categoryOf, categorise } from '../workflow/rules.js';
+import { currentVersionFor } from '../workflow/workflow-store.js';
+import { pickAssignee } from './assignment.js';
+import { TicketChange } from './ticket-changes.js';
+import { TicketRelation } from './ticket-relation.entity.js';
+import { Ticket } from './ticket.entity.js';
+import { normaliseTags } from './tags.js';
+
+export interface CreateTicketInput {
+  subject: string;
+  description: string;
+  channel: Channel;
+  priority?: Priority;
+  category?: string;
+  /** Staff only: whom the ticket is for (a requester creates tickets for themselves). */
+  requesterId?: string;
+  /** Staff only: the workflow to use instead of the organization's or the default. */
+  workflowKey?: string;
+  teamId?: string;
+  tags?: string[];
+  /** Opens this ticket as a follow-up or revision of another. */
+  relatedTo?: { ticketId: string; kind: RelationKind };
+}
+
+/**
+ * Opens a ticket: picks its workflow, categorises and prioritises it, assigns it, links it to the ticket
+ * it follows up, and moves it to the workflow's intake status, all in the caller's transaction.
+ */
+export async function createTicket(ctx: UseCaseContext, input: CreateTicketInput): Promise<Ticket> {
+  const { em, actor } = ctx;
+  const staff = isStaff(actor);
+  new Checks()
+    .text('subject', input.subject, { min: 1, max: LIMITS.subject })
+    .text('description', input.description, { max: LIMITS.description })
+    .that(
+      staff || input.requesterId === undefined || input.requesterId === actor.userId,
+      'requesterId',
+      'only agents open tickets for someone else',
+    )
+    .that(staff || input.workflowKey === undefined, 'workflowKey', 'only agents choose the workflow')
+    .that(staff || input.category === undefined, 'category', 'only agents set the category')
+    .that(staff || input.teamId === undefined, 'teamId', 'only agents set the team')
+    .that(
+      !staff || actor.kind === 'SYSTEM' || input.requesterId !== undefined,
+      'requesterId',
+      'say whom the ticket is for',
+    )
+    .done();
+  if (actor.kind === 'PARTNER') throw new NotPermittedError('open tickets');
+
+  const requesterId = staff ? input.requesterId! : actor.userId!;
+  const requester = await em.findOne(User, requesterId, { populate: ['organization.plan'] });
+  if (!requester) throw InvalidInputError.field('requesterId', `no user ${requesterId}`);
+  if (requester.role !== Role.REQUESTER && !staff) throw new NotPermittedError('open tickets');
+  const organization: Organization | undefined = requester.organization;
+
+  const version = await currentVersionFor(em, input.workflowKey ?? organization?.workflowKey);
+  const def = version.definition;
+  if (input.category !== undefined && !def.categorisation.categories.includes(input.category)) {
+    throw InvalidInputError.field('category', `must be one of ${def.categorisation.categories.join(', ')}`);
+  }
+  const team = input.teamId ? await em.findOne(Team, input.teamId) : undefined;
+  if (input.teamId && !team) throw InvalidInputError.field('teamId', `no team ${input.teamId}`);
+
+  const source = input.relatedTo ? await em.findOne(Ticket, input.relatedTo.ticketId) : undefined;
+  if (input.relatedTo && (!source || !canReadTicket(actor, source, ctx.visibility))) {
+    throw new NotFoundError('Ticket', input.relatedTo.ticketId);
+  }
+
+  const now = ctx.clock.now();
+  const ticket = em.create(Ticket, {
+    subject: input.subject.trim(),
+    description: input.description,
+    channel: input.channel,
+    category: input.category ?? categorise(def, input.subject, input.description),
+    priority: input.priority ?? organization?.plan?.defaultPriority ?? Priority.MEDIUM,
+    workflowVersion: version,
+    status: def.initialStatus,
+    statusCategory: categoryOf(def, def.initialStatus),
+    tier: 1,
+    requester,
+    organization,
+    team,
+    tags: normaliseTags(input.tags ?? []),
+    createdAt: now,
+    updatedAt: now,
+  } as Ticket);
+  await em.flush(); // the database gives the reference number
+
+  const change = new TicketChange(ctx, ticket, def);
+  change.record(TicketEventType.TICKET_CREATED, {
+    reference: ticket.reference,
+    channel: ticket.channel,
+    priority: ticket.priority,
+    category: ticket.category,
+    status: ticket.status,
+    workflow: { id: version.id, version: version.version },
+  });
+  if (source && input.relatedTo) {
+    em.create(TicketRelation, { source, ticket, kind: input.relatedTo.kind, createdAt: now });
+    change.events.push({
+      ticketId: source.id,
+      type: TicketEventType.FOLLOW_UP_OPENED,
+      actor,
+      payload: { ticketId: ticket.id, reference: ticket.reference, kind: input.relatedTo.kind },
+      occurredAt: now,
+    });
+  }
+  const system = { kind: 'SYSTEM' as const };
+  const assigneeId = await pickAssignee(em, {
+    requesterId: requester.id,
+    organizationId: organization?.id,
+    tier: 1,
+  });
+  change.assign(assigneeId, system);
+  if (def.intakeStatus && def.intakeStatus !== ticket.status) {
+    change.moveTo(def.intakeStatus, 'Categorised and prioritised', system);
+  }
+  await change.commit();
+  return ticket;
+}

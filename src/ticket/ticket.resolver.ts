@@ -1,0 +1,398 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { canReadTicket, canSeeInternal } from '../access/policy.js';
+import type { Organization } from '../directory/organization.entity.js';
+import type { Team } from '../directory/team.entity.js';
+import type { User } from '../directory/user.entity.js';
+import { TicketEvent } from '../events/ticket-event.entity.js';
+import { TicketEventType } from '../events/event-types.js';
+import { useCaseContext, type RequestContext } from '../server/context.js';
+import { TicketOrder } from '../server/enums.js';
+import { parseId, parseOptionalId } from '../server/global-id.js';
+import { authed, mutate, query } from '../server/guard.js';
+import { InvalidInputError } from '../shared/errors.js';
+import { allowedTransitions, statusOf } from '../workflow/rules.js';
+import { definitionOf } from '../workflow/workflow-store.js';
+import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import { addComment } from './add-comment.js';
+import { Comment } from './comment.entity.js';
+import { assignTicket, escalateTicket, transitionTicket, updateTicket } from './change-ticket.js';
+import { createTicket } from './create-ticket.js';
+import { TicketRelation } from './ticket-relation.entity.js';
+import { Ticket } from './ticket.entity.js';
+import {
+  AddCommentInput,
+  AssignTicketInput,
+  CreateTicketInput,
+  EscalateTicketInput,
+  TicketFilterInput,
+  TransitionTicketInput,
+  UpdateTicketInput,
+} from './ticket.inputs.js';
+import { findTicketPage } from './ticket-query.js';
+import {
+  AddCommentPayload,
+  AllowedTransitionType,
+  CommentConnection,
+  RelatedTicketType,
+  RelationDirection,
+  TicketConnection,
+  TicketEventObject,
+  TicketPayload,
+  TicketStatusType,
+  TicketType,
+  TicketWorkflowType,
+  TransitionType,
+} from './ticket.types.js';
+
+const MAX_PAGE = 100;
+
+/** Thin: authorize, parse ids, call one use case, return its result. */
+@Resolver(() => TicketType)
+export class TicketResolver {
+  @Query(() => TicketType, {
+    nullable: true,
+    description: 'A ticket by id; null when it does not exist or is not yours to see',
+  })
+  async ticket(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Ticket | null> {
+    const c = authed(ctx);
+    const ticket = await query(async () => c.loaders.ticket.load(parseId('Ticket', id, 'id')));
+    return ticket && canReadTicket(c.actor, ticket, useCaseContext(c).visibility) ? ticket : null;
+  }
+
+  @Query(() => TicketType, { nullable: true })
+  async ticketByReference(
+    @Arg('reference') reference: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Ticket | null> {
+    const c = authed(ctx);
+    const ticket = await c.em.findOne(Ticket, { reference: reference.trim().toUpperCase() });
+    return ticket && canReadTicket(c.actor, ticket, useCaseContext(c).visibility) ? ticket : null;
+  }
+
+  @Query(() => TicketConnection, {
+    description: 'Tickets the viewer may see, filtered and ordered (QUEUE by default)',
+  })
+  async tickets(
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('filter', () => TicketFilterInput, { nullable: true }) filter?: TicketFilterInput,
+    @Arg('orderBy', () => TicketOrder, { defaultValue: TicketOrder.QUEUE })
+    orderBy: TicketOrder = TicketOrder.QUEUE,
+    @Arg('first', () => Int, { defaultValue: 20 }) first = 20,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<TicketConnection> {
+    const c = authed(ctx);
+    return query(async () => {
+      if (first < 0 || first > MAX_PAGE)
+        throw InvalidInputError.field('first', `must be between 0 and ${MAX_PAGE}`);
+      const f = filter ?? {};
+      const withTotal = info.fieldNodes.some((n) =>
+        n.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === 'totalCount'),
+      );
+      const page = await findTicketPage(c.em, c.actor, {
+        filter: {
+          ...f,
+          assigneeId: parseOptionalId('User', f.assigneeId, 'filter.assigneeId') ?? undefined,
+          teamId: parseOptionalId('Team', f.teamId, 'filter.teamId') ?? undefined,
+          requesterId: parseOptionalId('User', f.requesterId, 'filter.requesterId') ?? undefined,
+          organizationId:
+            parseOptionalId('Organization', f.organizationId, 'filter.organizationId') ?? undefined,
+        },
+        order: orderBy,
+        first,
+        after: after ?? undefined,
+        withTotal,
+        orgVisible: c.config.requestersSeeOrganizationTickets,
+      });
+      page.tickets.forEach((t) => c.loaders.ticket.prime(t.id, t));
+      return {
+        edges: page.tickets.map((t, i) => ({ cursor: page.cursors[i]!, node: t as unknown as TicketType })),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+        totalCount: page.totalCount ?? 0,
+      };
+    });
+  }
+
+  @Mutation(() => TicketPayload)
+  async createTicket(
+    @Arg('input') input: CreateTicketInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TicketPayload> {
+    const c = authed(ctx);
+    return mutate(async () => ({
+      ticket: (await c.em.transactional((em) =>
+        createTicket(
+          { ...useCaseContext(c), em },
+          {
+            ...input,
+            requesterId: parseOptionalId('User', input.requesterId, 'requesterId') ?? undefined,
+            teamId: parseOptionalId('Team', input.teamId, 'teamId') ?? undefined,
+            relatedTo: input.relatedTo && {
+              ...input.relatedTo,
+              ticketId: parseId('Ticket', input.relatedTo.ticketId, 'relatedTo.ticketId'),
+            },
+          },
+        ),
+      )) as unknown as TicketType,
+    }));
+  }
+
+  @Mutation(() => TicketPayload)
+  async updateTicket(
+    @Arg('input') input: UpdateTicketInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TicketPayload> {
+    const c = authed(ctx);
+    return mutate(async () => ({
+      ticket: (await c.em.transactional((em) =>
+        updateTicket(
+          { ...useCaseContext(c), em },
+          {
+            ...input,
+            ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+            teamId: parseOptionalId('Team', input.teamId, 'teamId'),
+          },
+        ),
+      )) as unknown as TicketType,
+    }));
+  }
+
+  @Mutation(() => AddCommentPayload, {
+    description: 'A public reply or an internal note; a requester’s reply follows the workflow’s reply rule',
+  })
+  async addComment(
+    @Arg('input') input: AddCommentInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AddCommentPayload> {
+    const c = authed(ctx);
+    return mutate(async () => {
+      const result = await c.em.transactional((em) =>
+        addComment(
+          { ...useCaseContext(c), em },
+          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
+        ),
+      );
+      return {
+        ticket: result.ticket as unknown as TicketType,
+        comment: (result.comment ?? null) as never,
+        createdFollowUp: result.createdFollowUp,
+      };
+    });
+  }
+
+  @Mutation(() => TicketPayload, {
+    description: 'Assign to an agent (overrides automatic assignment) or unassign',
+  })
+  async assignTicket(
+    @Arg('input') input: AssignTicketInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TicketPayload> {
+    const c = authed(ctx);
+    return mutate(async () => ({
+      ticket: (await c.em.transactional((em) =>
+        assignTicket(
+          { ...useCaseContext(c), em },
+          {
+            ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+            assigneeId: parseOptionalId('User', input.assigneeId, 'assigneeId') ?? null,
+            expectedVersion: input.expectedVersion,
+          },
+        ),
+      )) as unknown as TicketType,
+    }));
+  }
+
+  @Mutation(() => TicketPayload, { description: 'Raise the ticket to a higher support tier' })
+  async escalateTicket(
+    @Arg('input') input: EscalateTicketInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TicketPayload> {
+    const c = authed(ctx);
+    return mutate(async () => ({
+      ticket: (await c.em.transactional((em) =>
+        escalateTicket(
+          { ...useCaseContext(c), em },
+          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
+        ),
+      )) as unknown as TicketType,
+    }));
+  }
+
+  @Mutation(() => TicketPayload, { description: 'Move a ticket to another status of its workflow' })
+  async transitionTicket(
+    @Arg('input') input: TransitionTicketInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TicketPayload> {
+    const c = authed(ctx);
+    return mutate(async () => ({
+      ticket: (await c.em.transactional((em) =>
+        transitionTicket(
+          { ...useCaseContext(c), em },
+          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
+        ),
+      )) as unknown as TicketType,
+    }));
+  }
+
+  @FieldResolver(() => TicketStatusType)
+  async status(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TicketStatusType> {
+    return statusOf(await definitionOf(ctx.em, t.workflowVersion.id), t.status);
+  }
+
+  @FieldResolver(() => TicketWorkflowType)
+  async workflow(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TicketWorkflowType> {
+    const v = await ctx.em.findOneOrFail(WorkflowVersion, t.workflowVersion.id, { populate: ['workflow'] });
+    return { key: v.workflow.key, name: v.workflow.name, version: v.version };
+  }
+
+  @FieldResolver(() => [AllowedTransitionType])
+  async allowedTransitions(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<AllowedTransitionType[]> {
+    const c = authed(ctx);
+    const def = await definitionOf(c.em, t.workflowVersion.id);
+    return allowedTransitions(def, t.status, c.actor.kind).map((m) => ({
+      to: statusOf(def, m.to),
+      requiresReason: m.requiresReason,
+      reopen: m.reopen,
+    }));
+  }
+
+  @FieldResolver()
+  async requester(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<User | undefined> {
+    return ctx.loaders.user.load(t.requester.id);
+  }
+
+  @FieldResolver()
+  async assignee(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<User | undefined> {
+    return t.assignee ? ctx.loaders.user.load(t.assignee.id) : undefined;
+  }
+
+  @FieldResolver()
+  async team(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<Team | undefined> {
+    return t.team ? ctx.loaders.team.load(t.team.id) : undefined;
+  }
+
+  @FieldResolver()
+  async organization(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
+    return t.organization ? ctx.loaders.organization.load(t.organization.id) : undefined;
+  }
+
+  @FieldResolver(() => Int)
+  async commentCount(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<number> {
+    return ctx.loaders.commentCount.load(t.id);
+  }
+
+  @FieldResolver(() => CommentConnection)
+  async comments(
+    @Root() t: Ticket,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<CommentConnection> {
+    const c = authed(ctx);
+    return query(async () => {
+      if (first < 0 || first > MAX_PAGE)
+        throw InvalidInputError.field('first', `must be between 0 and ${MAX_PAGE}`);
+      const where: Record<string, unknown> = { ticket: t.id };
+      if (!canSeeInternal(c.actor)) where.internal = false;
+      if (after) {
+        const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
+        if (!at || !id || Number.isNaN(Date.parse(at)))
+          throw InvalidInputError.field('after', 'is not a comment cursor');
+        where.$or = [{ createdAt: { $gt: new Date(at) } }, { createdAt: new Date(at), id: { $gt: id } }];
+      }
+      const rows = await c.em.find(Comment, where, {
+        orderBy: { createdAt: 'asc', id: 'asc' },
+        limit: first + 1,
+      });
+      const page = rows.slice(0, first);
+      const cursor = (m: Comment) =>
+        Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
+      return {
+        edges: page.map((m) => ({ cursor: cursor(m), node: m as never })),
+        pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? cursor(page.at(-1)!) : null },
+      };
+    });
+  }
+
+  @FieldResolver(() => [TicketEventObject])
+  async events(
+    @Root() t: Ticket,
+    @Ctx() ctx: RequestContext,
+    @Arg('after', () => GraphQLSafeInt, {
+      nullable: true,
+      description: 'Only events after this sequence number',
+    })
+    after?: number,
+    @Arg('first', () => Int, { defaultValue: 100 }) first = 100,
+  ): Promise<TicketEventObject[]> {
+    const c = authed(ctx);
+    const where: Record<string, unknown> = { ticketId: t.id };
+    if (!canSeeInternal(c.actor)) where.internal = false;
+    if (after !== undefined && after !== null) where.seq = { $gt: String(after) };
+    const rows = await c.em.find(TicketEvent, where, {
+      orderBy: { seq: 'asc' },
+      limit: Math.min(Math.max(first, 0), 500),
+    });
+    return Promise.all(
+      rows.map(async (e) => ({
+        seq: Number(e.seq),
+        type: e.type as TicketEventType,
+        actorKind: e.actorKind,
+        actor: e.actorId ? ((await c.loaders.user.load(e.actorId)) as never) : undefined,
+        payload: e.payload,
+        occurredAt: e.occurredAt,
+      })),
+    );
+  }
+
+  @FieldResolver(() => [TransitionType])
+  async transitions(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TransitionType[]> {
+    const c = authed(ctx);
+    const def = await definitionOf(c.em, t.workflowVersion.id);
+    const rows = await c.em.find(
+      TicketEvent,
+      { ticketId: t.id, type: TicketEventType.STATUS_CHANGED },
+      { orderBy: { seq: 'asc' } },
+    );
+    const known = (key: unknown) => def.statuses.find((s) => s.key === key);
+    return Promise.all(
+      rows.map(async (e) => ({
+        from: known(e.payload.from),
+        to: known(e.payload.to) ?? {
+          key: String(e.payload.to),
+          name: String(e.payload.to),
+          category: t.statusCategory,
+        },
+        reason: (e.payload.reason as string | null) ?? null,
+        actorKind: e.actorKind,
+        actor: e.actorId ? ((await c.loaders.user.load(e.actorId)) as never) : undefined,
+        at: e.occurredAt,
+      })),
+    );
+  }
+
+  @FieldResolver(() => [RelatedTicketType])
+  async relatedTickets(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<RelatedTicketType[]> {
+    const c = authed(ctx);
+    const rows = await c.em.find(
+      TicketRelation,
+      { $or: [{ source: t.id }, { ticket: t.id }] },
+      { orderBy: { createdAt: 'asc' } },
+    );
+    const related = await Promise.all(
+      rows.map(async (r) => {
+        const openedFrom = r.ticket.id === t.id;
+        const other = await c.loaders.ticket.load(openedFrom ? r.source.id : r.ticket.id);
+        if (!other || !canReadTicket(c.actor, other, useCaseContext(c).visibility)) return undefined;
+        return {
+          kind: r.kind,
+          direction: openedFrom ? RelationDirection.OPENED_FROM : RelationDirection.OPENED_AS,
+          ticket: other as unknown as TicketType,
+        };
+      }),
+    );
+    return related.filter((r): r is RelatedTicketType => r !== undefined);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A workflow is data: this is its shape, stored as JSON on each immutable workflow version.
+ * The five shipped presets (./presets) and every admin-made workflow use it; ./validate.ts checks it.
+ */
+export const STATUS_CATEGORIES = [
+  'NEW',
+  'OPEN',
+  'WAITING_ON_REQUESTER',
+  'WAITING_ON_THIRD_PARTY',
+  'ON_HOLD',
+  'RESOLVED',
+  'CLOSED',
+] as const;
+export type StatusCategory = (typeof STATUS_CATEGORIES)[number];
+
+/** Who makes a move. ADMIN may do whatever AGENT may. SYSTEM is timers, intake and jobs. */
+export const ACTOR_KINDS = ['REQUESTER', 'AGENT', 'ADMIN', 'PARTNER', 'SYSTEM'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+export interface WorkflowStatus {
+  key: string;
+  name: string;
+  category: StatusCategory;
+  description?: string;
+}
+
+export interface WorkflowTransition {
+  /** Status keys this move starts from. */
+  from: string[];
+  to: string;
+  /** Actor kinds that may make it by hand (transitionTicket). */
+  actors: ActorKind[];
+  requiresReason: boolean;
+  /** Marks a move out of a resolved or closed status that reopens the ticket. */
+  reopen: boolean;
+}
+
+/**
+ * What a requester's reply (or a partner's comment) does to a ticket in a status:
+ * NONE keeps the status, MOVE moves it to `to`, FOLLOW_UP opens a new ticket linked to this one and
+ * puts the reply there, REJECT refuses the reply (a final status).
+ */
+export const REPLY_ACTIONS = ['NONE', 'MOVE', 'FOLLOW_UP', 'REJECT'] as const;
+export type ReplyAction = (typeof REPLY_ACTIONS)[number];
+
+export interface ReplyRule {
+  status: string;
+  action: ReplyAction;
+  to?: string;
+}
+
+/** escalateTicket to `toTier` from one of `fromStatuses` (any when empty) moves the ticket to `moveTo`. */
+export interface EscalationRule {
+  toTier: number;
+  fromStatuses: string[];
+  moveTo?: string;
+}
+
+/**
+ * Auto-categorisation: the first rule (in order) with a keyword found in the subject or description
+ * (case-insensitive, whole words) gives the category; otherwise the default. Deterministic by design.
+ */
+export interface CategoryRule {
+  category: string;
+  keywords: string[];
+}
+
+export interface Categorisation {
+  categories: string[];
+  defaultCategory: string;
+  rules: CategoryRule[];
+}
+
+/**
+ * Timers start when a ticket enters `status` and stop when it leaves. REMIND reminds the requester
+ * `after` the entry, then every `repeatEvery` up to `maxCount` reminders in all; MOVE moves the ticket
+ * to `to` `after` the entry and adds `addTag`. Durations are ISO 8601 (P3D, PT24H). Executed by the
+ * scheduler.
+ */
+export const TIMER_ACTIONS = ['REMIND', 'MOVE'] as const;
+export type TimerAction = (typeof TIMER_ACTIONS)[number];
+
+export interface StatusTimer {
+  status: string;
+  action: TimerAction;
+  after: string;
+  repeatEvery?: string;
+  maxCount?: number;
+  to?: string;
+  addTag?: string;
+}
+
+export interface WorkflowDefinition {
+  initialStatus: string;
+  /** Where the system moves a new ticket once it is categorised and prioritised (seed 001's To do next). */
+  intakeStatus?: string;
+  statuses: WorkflowStatus[];
+  transitions: WorkflowTransition[];
+  requesterReplies: ReplyRule[];
+  partnerComments: ReplyRule[];
+  escalations: EscalationRule[];
+  categorisation: Categorisation;
+  timers: StatusTimer[];
+}
+
+export interface WorkflowPreset {
+  key: string;
+  name: string;
+  description: string;
+  definition: WorkflowDefinition;
+}
+
+export const TERMINAL_CATEGORIES: readonly StatusCategory[] = ['RESOLVED', 'CLOSED'];

@@ -1,0 +1,96 @@
+import { ReasonRequiredError, TransitionNotAllowedError } from '../shared/errors.js';
+import type {
+  ActorKind,
+  EscalationRule,
+  ReplyRule,
+  StatusCategory,
+  WorkflowDefinition,
+  WorkflowStatus,
+  WorkflowTransition,
+} from './definition.js';
+
+/** Pure rules over a workflow definition: which moves an actor may make, what a reply does. */
+
+export function statusOf(def: WorkflowDefinition, key: string): WorkflowStatus {
+  const s = def.statuses.find((x) => x.key === key);
+  if (!s) throw new Error(`Status "${key}" is not in this workflow`);
+  return s;
+}
+
+export function categoryOf(def: WorkflowDefinition, key: string): StatusCategory {
+  return statusOf(def, key).category;
+}
+
+/** An admin may do whatever an agent may. */
+function actorMatches(t: WorkflowTransition, actor: ActorKind): boolean {
+  return t.actors.includes(actor) || (actor === 'ADMIN' && t.actors.includes('AGENT'));
+}
+
+/** The moves `actor` may make by hand from `status`, in the workflow's order. */
+export function allowedTransitions(
+  def: WorkflowDefinition,
+  status: string,
+  actor: ActorKind,
+): WorkflowTransition[] {
+  return def.transitions.filter((t) => t.from.includes(status) && actorMatches(t, actor));
+}
+
+/** Throws a typed error when `actor` may not move a ticket from `from` to `to` (with or without a reason). */
+export function checkTransition(
+  def: WorkflowDefinition,
+  from: string,
+  to: string,
+  actor: ActorKind,
+  reason: string | undefined,
+): WorkflowTransition {
+  const allowed = allowedTransitions(def, from, actor);
+  const move = allowed.find((t) => t.to === to);
+  if (!move)
+    throw new TransitionNotAllowedError(
+      from,
+      to,
+      allowed.map((t) => t.to),
+    );
+  if (move.requiresReason && !reason?.trim()) throw new ReasonRequiredError(from, to);
+  return move;
+}
+
+const NONE: ReplyRule = { status: '', action: 'NONE' };
+
+/** What a requester's reply does to a ticket in `status` (NONE when the workflow says nothing). */
+export function requesterReplyRule(def: WorkflowDefinition, status: string): ReplyRule {
+  return def.requesterReplies.find((r) => r.status === status) ?? { ...NONE, status };
+}
+
+/** What a partner platform's comment does to a ticket in `status`. */
+export function partnerCommentRule(def: WorkflowDefinition, status: string): ReplyRule {
+  return def.partnerComments.find((r) => r.status === status) ?? { ...NONE, status };
+}
+
+/** The escalation rule that applies when a ticket in `status` goes to `toTier`, if any. */
+export function escalationRule(
+  def: WorkflowDefinition,
+  status: string,
+  toTier: number,
+): EscalationRule | undefined {
+  return def.escalations.find(
+    (e) => e.toTier === toTier && (e.fromStatuses.length === 0 || e.fromStatuses.includes(status)),
+  );
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The first rule with a keyword in the text wins (whole words, case-insensitive); else the default. */
+export function categorise(def: WorkflowDefinition, subject: string, description: string): string {
+  const text = `${subject}\n${description}`;
+  for (const rule of def.categorisation.rules) {
+    if (
+      rule.keywords.some((k) =>
+        new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(k.trim())}($|[^\\p{L}\\p{N}])`, 'iu').test(text),
+      )
+    ) {
+      return rule.category;
+    }
+  }
+  return def.categorisation.defaultCategory;
+}

@@ -1,0 +1,100 @@
+import { canManageWorkflows } from '../access/policy.js';
+import { Checks } from '../shared/checks.js';
+import { ConflictError, InvalidInputError, NotFoundError, NotPermittedError } from '../shared/errors.js';
+import type { UseCaseContext } from '../shared/use-case.js';
+import type { WorkflowDefinition } from './definition.js';
+import { validateWorkflow } from './validate.js';
+import { Workflow, WorkflowVersion } from './workflow.entity.js';
+import { rememberDefinition } from './workflow-store.js';
+
+export interface SaveWorkflowInput {
+  key: string;
+  name?: string;
+  description?: string;
+  isDefault?: boolean;
+  definition?: WorkflowDefinition;
+}
+
+function checkDefinition(def: WorkflowDefinition): void {
+  const problems = validateWorkflow(def);
+  if (problems.length) {
+    throw new InvalidInputError(
+      problems.map((p) => ({ field: `definition.${p.field}`, message: p.message })),
+    );
+  }
+}
+
+async function makeDefault(ctx: UseCaseContext, workflow: Workflow): Promise<void> {
+  await ctx.em.nativeUpdate(Workflow, { isDefault: true, id: { $ne: workflow.id } }, { isDefault: false });
+  workflow.isDefault = true;
+}
+
+/** Creates a workflow with its first version, after validating the definition. Admins only. */
+export async function createWorkflow(
+  ctx: UseCaseContext,
+  input: Required<Pick<SaveWorkflowInput, 'key' | 'name' | 'definition'>> & SaveWorkflowInput,
+): Promise<Workflow> {
+  if (!canManageWorkflows(ctx.actor)) throw new NotPermittedError('change workflows');
+  new Checks()
+    .that(
+      /^[a-z][a-z0-9-]{1,62}$/.test(input.key),
+      'key',
+      'must be 2–63 characters of a-z, 0-9 and -, starting with a letter',
+    )
+    .text('name', input.name, { min: 1, max: 200 })
+    .text('description', input.description, { max: 2000 })
+    .done();
+  checkDefinition(input.definition);
+  if (await ctx.em.count(Workflow, { key: input.key }))
+    throw new ConflictError(`A workflow "${input.key}" exists already`);
+  const workflow = ctx.em.create(Workflow, {
+    key: input.key,
+    name: input.name.trim(),
+    description: input.description ?? '',
+    currentVersion: 1,
+    createdAt: ctx.clock.now(),
+    updatedAt: ctx.clock.now(),
+  } as Workflow);
+  const version = ctx.em.create(WorkflowVersion, {
+    workflow,
+    version: 1,
+    definition: input.definition,
+    createdAt: ctx.clock.now(),
+  });
+  if (input.isDefault) await makeDefault(ctx, workflow);
+  await ctx.em.flush();
+  rememberDefinition(version.id, version.definition);
+  return workflow;
+}
+
+/**
+ * Renames a workflow or gives it a new definition. A new definition becomes a new version: tickets
+ * already on the workflow keep the version they started on; new tickets get the new one.
+ */
+export async function updateWorkflow(ctx: UseCaseContext, input: SaveWorkflowInput): Promise<Workflow> {
+  if (!canManageWorkflows(ctx.actor)) throw new NotPermittedError('change workflows');
+  new Checks()
+    .text('name', input.name, { min: 1, max: 200 })
+    .text('description', input.description, { max: 2000 })
+    .that(input.isDefault !== false, 'isDefault', 'make another workflow the default instead')
+    .done();
+  const workflow = await ctx.em.findOne(Workflow, { key: input.key });
+  if (!workflow) throw new NotFoundError('Workflow', input.key);
+  if (input.definition) {
+    checkDefinition(input.definition);
+    workflow.currentVersion += 1;
+    const version = ctx.em.create(WorkflowVersion, {
+      workflow,
+      version: workflow.currentVersion,
+      definition: input.definition,
+      createdAt: ctx.clock.now(),
+    });
+    await ctx.em.flush();
+    rememberDefinition(version.id, version.definition);
+  }
+  if (input.name !== undefined) workflow.name = input.name.trim();
+  if (input.description !== undefined) workflow.description = input.description;
+  if (input.isDefault) await makeDefault(ctx, workflow);
+  await ctx.em.flush();
+  return workflow;
+}

@@ -1,0 +1,101 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type GraphQLSchema } from 'graphql';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { signUserToken } from '../../src/access/jwt.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { initOrm, migrate, type MikroORM } from '../../src/db/orm.js';
+import { User } from '../../src/directory/user.entity.js';
+import { loadDemoData, loadPresets } from '../../src/seed/demo-data.js';
+import { startServer, type RunningServer } from '../../src/server/app.js';
+import { buildDocketSchema } from '../../src/server/schema.js';
+import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.js';
+import { createLogger } from '../../src/shared/logger.js';
+
+/**
+ * A real Docket server on a real, freshly migrated PostgreSQL database of its own,
+ * reached over HTTP like any client. One per test file.
+ */
+export interface TestServer {
+  url: string;
+  orm: MikroORM;
+  config: Config;
+  clock: Clock;
+  /** Sends a GraphQL operation; `token` is a bearer token (or undefined for anonymous). */
+  gql<R, V>(doc: TypedDocumentNode<R, V> | string, variables?: V, token?: string): Promise<GqlResponse<R>>;
+  tokenFor(email: string): Promise<string>;
+  sql<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface GqlResponse<R> {
+  status: number;
+  data?: R;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string } }[];
+  extensions?: { sqlStatements?: number };
+}
+
+let schemaPromise: Promise<GraphQLSchema> | undefined;
+
+export async function startTestServer(opts: { demoData?: boolean; clock?: Clock } = {}): Promise<TestServer> {
+  const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
+  const name = `docket_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: 'test-secret-test-secret-test-secret-1234',
+    DATABASE_URL: url.toString(),
+    LOG_LEVEL: 'silent',
+  });
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const orm = await initOrm(url.toString(), logger, 10);
+  await migrate(orm);
+  const clock = opts.clock ?? systemClock;
+  if (opts.demoData ?? true) await loadDemoData(orm.em.fork(), clock);
+  else await loadPresets(orm.em.fork(), clock);
+  schemaPromise ??= buildDocketSchema();
+  const server: RunningServer = await startServer(
+    { config, orm, schema: await schemaPromise, clock, logger },
+    { port: 0, host: '127.0.0.1' },
+  );
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+
+  return {
+    url: server.url,
+    orm,
+    config,
+    clock,
+    async gql(doc, variables, token) {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query: typeof doc === 'string' ? doc : print(doc), variables }),
+      });
+      const body = (await res.json()) as GqlResponse<never>;
+      return { ...body, status: res.status };
+    },
+    async tokenFor(email) {
+      const user = await orm.em.fork().findOneOrFail(User, { email });
+      return signUserToken(config, user.id);
+    },
+    async sql(text, params) {
+      return (await pool.query(text, params)).rows;
+    },
+    async close() {
+      await server.close();
+      await pool.end();
+      await orm.close();
+    },
+  };
+}
+
+export { ManualClock };
