@@ -167,7 +167,7 @@ export class TicketResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<AddCommentPayload> {
     const c = authed(ctx);
-    return mutate(async () => {
+    const payload = await mutate(async () => {
       const result = await c.em.transactional((em) =>
         addComment(
           { ...useCaseContext(c), em },
@@ -180,6 +180,7 @@ export class TicketResolver {
         createdFollowUp: result.createdFollowUp,
       };
     });
+    return { ...payload, createdFollowUp: payload.createdFollowUp ?? false };
   }
 
   @Mutation(() => TicketPayload, {

@@ -99,3 +99,6 @@ export async function startTestServer(opts: { demoData?: boolean; clock?: Clock 
 }
 
 export { ManualClock };
+
+/** The global id the API shows for a row id. */
+export const gid = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString('base64url');
