@@ -9,16 +9,18 @@ import { z } from 'zod';
  */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = (name: string, fallback: number) =>
+const port = (fallback: number) =>
   z.coerce
-    .number({ message: `${name} must be a port number` })
-    .int(`${name} must be a whole number`)
-    .min(1, `${name} must be between 1 and 65535`)
-    .max(65535, `${name} must be between 1 and 65535`)
+    .number({ message: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
     .default(fallback);
 
 const boolish = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'], { message: 'must be true, false or auto' })
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'], {
+    message: 'must be true, false or auto (yes/no and 1/0 work too)',
+  })
   .optional();
 
 const schema = z.object({
@@ -26,14 +28,19 @@ const schema = z.object({
     .enum(['development', 'production', 'test'], { message: 'must be development, production or test' })
     .default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: port('PORT', 4000),
+  PORT: port(4000),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
-  EMBEDDED_PG_PORT: port('EMBEDDED_PG_PORT', 54329),
-  DB_POOL_MAX: z.coerce.number().int().min(1, 'must be at least 1').max(200).default(10),
+  EMBEDDED_PG_PORT: port(54329),
+  DB_POOL_MAX: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(10),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
   JWT_ISSUER: z.string().min(1).default('docket'),
   JWT_AUDIENCE: z.string().min(1).default('docket'),
@@ -65,6 +72,9 @@ export interface Config {
   requestersSeeOrganizationTickets: boolean;
 }
 
+/** Never echoed back in an error message. */
+const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL']);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -81,9 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(
-      `Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name])})`,
-    );
+    const got = SECRETS.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${got}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DOCKET_DATA_DIR);

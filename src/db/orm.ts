@@ -24,8 +24,11 @@ export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10): Op
     discovery: { warnWhenNoEntities: true },
     schemaGenerator: { skipTables: FOREIGN_TABLES },
     migrations: {
-      // Listed explicitly so they load the same way from src/ (tests) and dist/ (compiled).
+      // Listed explicitly so they load the same way from src/ (tests) and dist/ (compiled);
+      // `docket migration:create` writes new ones into ./migrations.
       migrationsList: MIGRATIONS,
+      path: 'migrations',
+      pathTs: 'migrations',
       tableName: 'mikro_orm_migrations',
       transactional: true,
       allOrNothing: true,

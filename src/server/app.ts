@@ -106,6 +106,8 @@ export async function startServer(
     introspection: config.env !== 'production',
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // main.ts owns SIGINT/SIGTERM: drain HTTP, then close the database, then stop.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin(deps)],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);

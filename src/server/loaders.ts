@@ -5,6 +5,7 @@ import { Plan } from '../directory/plan.entity.js';
 import { Team } from '../directory/team.entity.js';
 import { User } from '../directory/user.entity.js';
 import { Ticket } from '../ticket/ticket.entity.js';
+import { WorkflowVersion } from '../workflow/workflow.entity.js';
 import { sqlArray } from '../db/sql.js';
 
 type Entity = User | Organization | Team | Plan | Ticket;
@@ -30,6 +31,12 @@ export function createLoaders(em: EntityManager, opts: { seeInternal: boolean })
     team: byId(em, Team),
     plan: byId(em, Plan),
     ticket: byId(em, Ticket),
+    /** Workflow versions with their workflow (for Ticket.workflow), one statement per page. */
+    workflowVersion: new DataLoader<string, WorkflowVersion | undefined>(async (ids) => {
+      const rows = await em.find(WorkflowVersion, { id: { $in: [...ids] } }, { populate: ['workflow'] });
+      const map = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => map.get(id));
+    }),
     /** Comments the viewer may see, per ticket. */
     commentCount: new DataLoader<string, number>(async (ids) => {
       const rows = await em.execute<{ ticket_id: string; n: string }[]>(

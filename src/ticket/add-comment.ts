@@ -6,6 +6,7 @@ import { RelationKind } from '../shared/enums.js';
 import { NotPermittedError, TicketClosedError } from '../shared/errors.js';
 import type { UseCaseContext } from '../shared/use-case.js';
 import { checkTransition, partnerCommentRule, requesterReplyRule } from '../workflow/rules.js';
+import { WorkflowVersion } from '../workflow/workflow.entity.js';
 import { Comment } from './comment.entity.js';
 import { createTicket } from './create-ticket.js';
 import { TicketChange } from './ticket-changes.js';
@@ -52,15 +53,22 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
         : requesterReplyRule(def, ticket.status);
     if (rule.action === 'REJECT') throw new TicketClosedError(ticket.reference);
     if (rule.action === 'FOLLOW_UP') {
-      const followUp = await createTicket(ctx, {
-        subject: ticket.subject.startsWith('Re: ')
-          ? ticket.subject
-          : `Re: ${ticket.subject}`.slice(0, LIMITS.subject),
-        description: input.body,
-        channel: ticket.channel,
-        priority: ticket.priority,
-        relatedTo: { ticketId: ticket.id, kind: RelationKind.FOLLOW_UP },
+      const source = await ctx.em.findOneOrFail(WorkflowVersion, ticket.workflowVersion.id, {
+        populate: ['workflow'],
       });
+      const followUp = await createTicket(
+        ctx,
+        {
+          subject: ticket.subject.startsWith('Re: ')
+            ? ticket.subject
+            : `Re: ${ticket.subject}`.slice(0, LIMITS.subject),
+          description: input.body,
+          channel: ticket.channel,
+          priority: ticket.priority,
+          relatedTo: { ticketId: ticket.id, kind: RelationKind.FOLLOW_UP },
+        },
+        { workflowKey: source.workflow.key },
+      );
       return { ticket: followUp, createdFollowUp: true };
     }
     if (ticket.statusCategory === 'CLOSED' && rule.action !== 'MOVE')

@@ -35,7 +35,12 @@ export interface CreateTicketInput {
  * Opens a ticket: picks its workflow, categorises and prioritises it, assigns it, links it to the ticket
  * it follows up, and moves it to the workflow's intake status, all in the caller's transaction.
  */
-export async function createTicket(ctx: UseCaseContext, input: CreateTicketInput): Promise<Ticket> {
+export async function createTicket(
+  ctx: UseCaseContext,
+  input: CreateTicketInput,
+  /** Set by the system: a follow-up stays on the workflow of the ticket it follows. */
+  options: { workflowKey?: string } = {},
+): Promise<Ticket> {
   const { em, actor } = ctx;
   const staff = isStaff(actor);
   new Checks()
@@ -63,7 +68,10 @@ export async function createTicket(ctx: UseCaseContext, input: CreateTicketInput
   if (requester.role !== Role.REQUESTER && !staff) throw new NotPermittedError('open tickets');
   const organization: Organization | undefined = requester.organization;
 
-  const version = await currentVersionFor(em, input.workflowKey ?? organization?.workflowKey);
+  const version = await currentVersionFor(
+    em,
+    input.workflowKey ?? options.workflowKey ?? organization?.workflowKey,
+  );
   const def = version.definition;
   if (input.category !== undefined && !def.categorisation.categories.includes(input.category)) {
     throw InvalidInputError.field('category', `must be one of ${def.categorisation.categories.join(', ')}`);

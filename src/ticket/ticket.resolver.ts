@@ -14,7 +14,6 @@ import { authed, mutate, query } from '../server/guard.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { allowedTransitions, statusOf } from '../workflow/rules.js';
 import { definitionOf } from '../workflow/workflow-store.js';
-import { WorkflowVersion } from '../workflow/workflow.entity.js';
 import { addComment } from './add-comment.js';
 import { Comment } from './comment.entity.js';
 import { assignTicket, escalateTicket, transitionTicket, updateTicket } from './change-ticket.js';
@@ -244,7 +243,7 @@ export class TicketResolver {
 
   @FieldResolver(() => TicketWorkflowType)
   async workflow(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TicketWorkflowType> {
-    const v = await ctx.em.findOneOrFail(WorkflowVersion, t.workflowVersion.id, { populate: ['workflow'] });
+    const v = (await ctx.loaders.workflowVersion.load(t.workflowVersion.id))!;
     return { key: v.workflow.key, name: v.workflow.name, version: v.version };
   }
 

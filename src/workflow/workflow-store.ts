@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvalidInputError } from '../shared/errors.js';
+import { ConflictError, InvalidInputError } from '../shared/errors.js';
 import type { WorkflowDefinition } from './definition.js';
 import { Workflow, WorkflowVersion } from './workflow.entity.js';
 
@@ -33,7 +33,7 @@ export async function currentVersionFor(
   if (!workflow) {
     throw key
       ? InvalidInputError.field('workflowKey', `no workflow "${key}"`)
-      : new Error('No workflow is configured');
+      : new ConflictError('No workflow is configured yet: an admin must create one (or run `npm run seed`)');
   }
   const version = await em.findOneOrFail(WorkflowVersion, { workflow, version: workflow.currentVersion });
   definitions.set(version.id, version.definition);
