@@ -37,7 +37,12 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
     );
   }
   try {
-    const orm = await initOrm(url, logger, config.dbPoolMax);
+    const orm = await initOrm(
+      url,
+      logger,
+      config.dbPoolMax,
+      config.env !== 'production' || config.logLevel === 'trace',
+    );
     return {
       orm,
       embedded,

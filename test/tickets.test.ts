@@ -326,3 +326,24 @@ describe('tickets over GraphQL', () => {
     expect(badCursor.errors![0]!.extensions!.code).toBe('INVALID_INPUT');
   });
 });
+
+describe('tickets totalCount', () => {
+  it('is counted when asked for through a fragment too', async () => {
+    const s = await startTestServer();
+    try {
+      const token = await s.tokenFor('alice@docket.local');
+      const direct = await s.gql('{ tickets { totalCount } }', undefined, token);
+      const viaFragment = await s.gql(
+        '{ tickets { ...F } } fragment F on TicketConnection { totalCount }',
+        undefined,
+        token,
+      );
+      const inline = await s.gql('{ tickets { ... on TicketConnection { totalCount } } }', undefined, token);
+      expect((direct.data as { tickets: { totalCount: number } }).tickets.totalCount).toBe(8);
+      expect(viaFragment.data).toEqual(direct.data);
+      expect(inline.data).toEqual(direct.data);
+    } finally {
+      await s.close();
+    }
+  });
+});

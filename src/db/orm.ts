@@ -13,7 +13,11 @@ export const statementCounter = new AsyncLocalStorage<{ count: number }>();
 /** Tables MikroORM must never touch: Agenda's job store lives beside ours. */
 export const FOREIGN_TABLES = ['agenda_jobs'];
 
-export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10): Options {
+/**
+ * `observeQueries` turns on per-query logging (trace) and statement counting; it costs CPU on every
+ * query (MikroORM formats each one), so production leaves it off unless LOG_LEVEL is trace.
+ */
+export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10, observeQueries = true): Options {
   return {
     clientUrl,
     entities: ENTITIES,
@@ -35,7 +39,7 @@ export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10): Op
       emit: 'ts',
       snapshot: false,
     },
-    debug: ['query'],
+    debug: observeQueries ? ['query'] : false,
     loggerFactory: () => ({
       log: () => {},
       error: (ns: string, message: string) => logger?.error({ ns }, message),
@@ -46,13 +50,18 @@ export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10): Op
         logger?.trace({ sql: ctx.query, ms: ctx.took }, 'sql');
       },
       setDebugMode: () => {},
-      isEnabled: () => true,
+      isEnabled: () => observeQueries,
     }),
   };
 }
 
-export async function initOrm(clientUrl: string, logger?: Logger, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(clientUrl, logger, poolMax));
+export async function initOrm(
+  clientUrl: string,
+  logger?: Logger,
+  poolMax?: number,
+  observeQueries?: boolean,
+): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, logger, poolMax, observeQueries));
 }
 
 /** Applies pending migrations; returns their names. */

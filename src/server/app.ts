@@ -1,4 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -108,7 +109,12 @@ export async function startServer(
     csrfPrevention: true,
     // main.ts owns SIGINT/SIGTERM: drain HTTP, then close the database, then stop.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin(deps)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
+      ApolloServerPluginCacheControlDisabled(),
+      requestLogPlugin(deps),
+    ],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       if (original instanceof DomainError) return { ...formatted, extensions: { code: original.code } };
@@ -141,7 +147,10 @@ export async function startServer(
 
   app.use(
     '/graphql',
-    (_req, _res, next) => statementCounter.run({ count: 0 }, next),
+    // Statement counting (the N+1 guard's window) is for development and tests only.
+    config.env === 'production'
+      ? (_req, _res, next) => next()
+      : (_req, _res, next) => statementCounter.run({ count: 0 }, next),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {

@@ -11,6 +11,7 @@ import { useCaseContext, type RequestContext } from '../server/context.js';
 import { TicketOrder } from '../server/enums.js';
 import { parseId, parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
+import { selectsField } from '../server/selection.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { allowedTransitions, statusOf } from '../workflow/rules.js';
 import { definitionOf } from '../workflow/workflow-store.js';
@@ -87,9 +88,7 @@ export class TicketResolver {
       if (first < 0 || first > MAX_PAGE)
         throw InvalidInputError.field('first', `must be between 0 and ${MAX_PAGE}`);
       const f = filter ?? {};
-      const withTotal = info.fieldNodes.some((n) =>
-        n.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === 'totalCount'),
-      );
+      const withTotal = selectsField(info, 'totalCount');
       const page = await findTicketPage(c.em, c.actor, {
         filter: {
           ...f,

@@ -7,18 +7,21 @@ import { Workflow, WorkflowVersion } from './workflow.entity.js';
  * Workflow versions never change once written, so their definitions are cached for the life of the
  * process: checking a transition or listing allowed moves costs no query.
  */
-const definitions = new Map<string, WorkflowDefinition>();
+const definitions = new Map<string, Promise<WorkflowDefinition>>();
 
-export async function definitionOf(em: EntityManager, versionId: string): Promise<WorkflowDefinition> {
-  const cached = definitions.get(versionId);
-  if (cached) return cached;
-  const version = await em.findOneOrFail(WorkflowVersion, versionId);
-  definitions.set(versionId, version.definition);
-  return version.definition;
+/** The definition of a workflow version; concurrent first lookups share one query. */
+export function definitionOf(em: EntityManager, versionId: string): Promise<WorkflowDefinition> {
+  let cached = definitions.get(versionId);
+  if (!cached) {
+    cached = em.findOneOrFail(WorkflowVersion, versionId).then((v) => v.definition);
+    cached.catch(() => definitions.delete(versionId));
+    definitions.set(versionId, cached);
+  }
+  return cached;
 }
 
 export function rememberDefinition(versionId: string, def: WorkflowDefinition): void {
-  definitions.set(versionId, def);
+  definitions.set(versionId, Promise.resolve(def));
 }
 
 /** The current version of the workflow named `key`, or of the default workflow. */
@@ -36,6 +39,6 @@ export async function currentVersionFor(
       : new ConflictError('No workflow is configured yet: an admin must create one (or run `npm run seed`)');
   }
   const version = await em.findOneOrFail(WorkflowVersion, { workflow, version: workflow.currentVersion });
-  definitions.set(version.id, version.definition);
+  rememberDefinition(version.id, version.definition);
   return version;
 }
