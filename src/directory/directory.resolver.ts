@@ -9,6 +9,13 @@ import { OrganizationType, TeamType, UserType } from './directory.types.js';
 import { Team } from './team.entity.js';
 import { User } from './user.entity.js';
 
+/**
+ * Roots are typed through a mapped type on purpose: with a class type, TypeGraphQL would copy every
+ * plain read-path object into a new entity instance before each field resolver call.
+ */
+type UserRoot = Readonly<User>;
+type OrganizationRoot = Readonly<Organization>;
+
 @Resolver(() => UserType)
 export class UserResolver {
   @Query(() => UserType, { description: 'The signed-in user' })
@@ -32,17 +39,17 @@ export class UserResolver {
   }
 
   @FieldResolver(() => String, { nullable: true })
-  email(@Root() u: User, @Ctx() ctx: RequestContext): string | undefined {
+  email(@Root() u: UserRoot, @Ctx() ctx: RequestContext): string | undefined {
     return canSeeContactOf(authed(ctx).actor, u.id) ? u.email : undefined;
   }
 
   @FieldResolver()
-  async organization(@Root() u: User, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
+  async organization(@Root() u: UserRoot, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
     return u.organization ? ctx.loaders.organization.load(u.organization.id) : undefined;
   }
 
   @FieldResolver(() => [TeamType])
-  async teams(@Root() u: User, @Ctx() ctx: RequestContext): Promise<Team[]> {
+  async teams(@Root() u: UserRoot, @Ctx() ctx: RequestContext): Promise<Team[]> {
     return ctx.loaders.teamsOfUser.load(u.id);
   }
 }
@@ -50,7 +57,7 @@ export class UserResolver {
 @Resolver(() => OrganizationType)
 export class OrganizationResolver {
   @FieldResolver()
-  async plan(@Root() o: Organization, @Ctx() ctx: RequestContext): Promise<Plan | undefined> {
+  async plan(@Root() o: OrganizationRoot, @Ctx() ctx: RequestContext): Promise<Plan | undefined> {
     return o.plan ? ctx.loaders.plan.load(o.plan.id) : undefined;
   }
 }

@@ -11,13 +11,15 @@ import { actorKindOf, type Actor } from '../access/actor.js';
 import { verifyUserToken } from '../access/jwt.js';
 import { canSeeInternal } from '../access/policy.js';
 import type { Config } from '../config.js';
-import { User } from '../directory/user.entity.js';
 import { statementCounter, pendingMigrations, type MikroORM } from '../db/orm.js';
 import type { Clock } from '../shared/clock.js';
+import type { Role } from '../shared/enums.js';
 import { DomainError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
+import { UUID } from './global-id.js';
 import { createLoaders } from './loaders.js';
+import { readRows } from '../db/read.js';
 
 export interface AppDeps {
   config: Config;
@@ -51,13 +53,18 @@ async function resolveActor(
     throw unauthenticated(
       check.reason === 'expired' ? 'Your token has expired: sign in again' : 'Your token is not valid',
     );
-  const user = await em.findOne(User, check.userId);
+  if (!UUID.test(check.userId)) throw unauthenticated('Your token is not valid');
+  const [user] = await readRows<{ role: Role; tier: number | null; organization_id: string | null }>(
+    em,
+    'select role, tier, organization_id from app_user where id = ?',
+    [check.userId],
+  );
   if (!user) throw unauthenticated('Your token names a user that does not exist');
   return {
     kind: actorKindOf(user.role),
-    userId: user.id,
-    organizationId: user.organization?.id,
-    tier: user.tier,
+    userId: check.userId,
+    organizationId: user.organization_id ?? undefined,
+    tier: user.tier ?? undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../shared/errors.js';
  * Relay global ids: base64 of "Type:uuid". Fields typed ID accept a global id of the expected type or
  * the bare UUID, so both `node` clients and hand-written queries work.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const toGlobalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64url');
 

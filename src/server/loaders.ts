@@ -1,22 +1,22 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { Organization } from '../directory/organization.entity.js';
-import { Plan } from '../directory/plan.entity.js';
-import { Team } from '../directory/team.entity.js';
-import { User } from '../directory/user.entity.js';
-import { Ticket } from '../ticket/ticket.entity.js';
+import { organizationFromRow, planFromRow, teamFromRow, userFromRow } from '../directory/directory-read.js';
+import type { Team } from '../directory/team.entity.js';
+import { TICKET_COLUMNS, ticketFromRow } from '../ticket/ticket-read.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import { readRows } from '../db/read.js';
 import { sqlArray } from '../db/sql.js';
 
-type Entity = User | Organization | Team | Plan | Ticket;
-type Class<T> = new (...args: never[]) => T;
-
-/** One SELECT … WHERE id = ANY(…) per entity class per tick, answered in the order asked. */
-function byId<T extends Entity>(em: EntityManager, cls: Class<T>): DataLoader<string, T | undefined> {
+/** One SELECT … WHERE id = ANY(…) per kind per tick, answered in the order asked, as plain objects. */
+function byId<T extends { id: string }>(
+  em: EntityManager,
+  sql: string,
+  map: (row: Record<string, unknown>) => T,
+): DataLoader<string, T | undefined> {
   return new DataLoader(async (ids) => {
-    const rows = (await em.find(cls, { id: { $in: [...ids] } } as never)) as T[];
-    const map = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => map.get(id));
+    const rows = await readRows(em, sql, [sqlArray(ids)]);
+    const found = new Map(rows.map((r) => [r.id as string, map(r)]));
+    return ids.map((id) => found.get(id));
   });
 }
 
@@ -26,11 +26,19 @@ function byId<T extends Entity>(em: EntityManager, cls: Class<T>): DataLoader<st
  */
 export function createLoaders(em: EntityManager, opts: { seeInternal: boolean }) {
   return {
-    user: byId(em, User),
-    organization: byId(em, Organization),
-    team: byId(em, Team),
-    plan: byId(em, Plan),
-    ticket: byId(em, Ticket),
+    user: byId(
+      em,
+      'select id, email, name, role, tier, available, organization_id from app_user where id = any(?::uuid[])',
+      userFromRow,
+    ),
+    organization: byId(
+      em,
+      'select id, name, plan_id, workflow_key from organization where id = any(?::uuid[])',
+      organizationFromRow,
+    ),
+    team: byId(em, 'select id, key, name from team where id = any(?::uuid[])', teamFromRow),
+    plan: byId(em, 'select id, name, default_priority from plan where id = any(?::uuid[])', planFromRow),
+    ticket: byId(em, `select ${TICKET_COLUMNS} from ticket t where t.id = any(?::uuid[])`, ticketFromRow),
     /** Workflow versions with their workflow (for Ticket.workflow), one statement per page. */
     workflowVersion: new DataLoader<string, WorkflowVersion | undefined>(async (ids) => {
       const rows = await em.find(WorkflowVersion, { id: { $in: [...ids] } }, { populate: ['workflow'] });
@@ -39,7 +47,8 @@ export function createLoaders(em: EntityManager, opts: { seeInternal: boolean })
     }),
     /** Comments the viewer may see, per ticket. */
     commentCount: new DataLoader<string, number>(async (ids) => {
-      const rows = await em.execute<{ ticket_id: string; n: string }[]>(
+      const rows = await readRows<{ ticket_id: string; n: string }>(
+        em,
         `select ticket_id, count(*) as n from comment where ticket_id = any(?::uuid[]) ${opts.seeInternal ? '' : 'and not internal'} group by ticket_id`,
         [sqlArray(ids)],
       );
@@ -47,16 +56,18 @@ export function createLoaders(em: EntityManager, opts: { seeInternal: boolean })
       return ids.map((id) => map.get(id) ?? 0);
     }),
     teamsOfUser: new DataLoader<string, Team[]>(async (ids) => {
-      const rows = await em.execute<{ user_id: string; team_id: string }[]>(
+      const rows = await readRows<{ user_id: string; team_id: string }>(
+        em,
         'select user_id, team_id from team_member where user_id = any(?::uuid[])',
         [sqlArray(ids)],
       );
+      const teamIds = sqlArray([...new Set(rows.map((r) => r.team_id))]);
       const teams = rows.length
-        ? await em.find(
-            Team,
-            { id: { $in: [...new Set(rows.map((r) => r.team_id))] } },
-            { orderBy: { name: 'asc' } },
-          )
+        ? (
+            await readRows(em, 'select id, key, name from team where id = any(?::uuid[]) order by name', [
+              teamIds,
+            ])
+          ).map(teamFromRow)
         : [];
       const byTeam = new Map(teams.map((t) => [t.id, t]));
       return ids.map((id) =>

@@ -8,8 +8,9 @@ export function registerNodeType(entity: Class, typeName: string): void {
   typeNames.set(entity, typeName);
 }
 
+/** Read-path plain objects carry their `__typename`; entities are known by their class. */
 export function nodeTypeName(value: object): string | undefined {
-  return typeNames.get(value.constructor as Class);
+  return (value as { __typename?: string }).__typename ?? typeNames.get(value.constructor as Class);
 }
 
 /** Relay's Node: every object with a global id can be fetched again with `node(id)`. */

@@ -4,7 +4,8 @@ import { isStaff } from '../access/policy.js';
 import { Channel, Priority } from '../shared/enums.js';
 import { InvalidInputError } from '../shared/errors.js';
 import type { StatusCategory } from '../workflow/definition.js';
-import { Ticket } from './ticket.entity.js';
+import { TICKET_COLUMNS, ticketFromRow, type TicketRecord } from './ticket-read.js';
+import { readRows } from '../db/read.js';
 import { sqlArray } from '../db/sql.js';
 
 export interface TicketFilter {
@@ -34,7 +35,7 @@ const ORDERS: Record<TicketOrderKey, { columns: string[]; dir: 'asc' | 'desc' }>
 };
 
 export interface TicketPage {
-  tickets: Ticket[];
+  tickets: TicketRecord[];
   cursors: string[];
   hasNextPage: boolean;
   totalCount?: number;
@@ -111,28 +112,27 @@ export async function findTicketPage(
     pageParams.push(...values);
   }
   const orderSql = columns.map((c) => `t.${c} ${dir}`).join(', ');
-  const pageSql = `select t.* from ticket t where ${pageWhere.join(' and ')} order by ${orderSql} limit ${opts.first + 1}`;
+  const pageSql = `select ${TICKET_COLUMNS} from ticket t where ${pageWhere.join(' and ')} order by ${orderSql} limit ${opts.first + 1}`;
 
   const rows: Record<string, unknown>[] = opts.withTotal
-    ? await em.execute(
+    ? await readRows(
+        em,
         `select p.*, c.total as "__total" from (select count(*) as total from ticket t where ${filterSql}) c
          left join lateral (${pageSql}) p on true order by ${columns.map((col) => `p.${col} ${dir}`).join(', ')}`,
         [...filterParams, ...pageParams],
       )
-    : await em.execute(pageSql, pageParams);
+    : await readRows(em, pageSql, pageParams);
 
   const totalCount = opts.withTotal ? Number(rows[0]?.__total ?? 0) : undefined;
   const ticketRows = rows.filter((r) => r.id !== null);
   const hasNextPage = ticketRows.length > opts.first;
   const pageRows = ticketRows.slice(0, opts.first);
   return {
-    tickets: pageRows.map((r) => {
-      const { __total, ...row } = r;
-      void __total;
-      return em.map(Ticket, row);
-    }),
+    tickets: pageRows.map(ticketFromRow),
+    // Timestamps come back as PostgreSQL text in UTC (MikroORM's type parsers); they are normalised
+    // to ISO 8601 so a cursor does not depend on session settings.
     cursors: pageRows.map((r) =>
-      encodeCursor(columns.map((c) => (r[c] instanceof Date ? (r[c] as Date).toISOString() : r[c]))),
+      encodeCursor(columns.map((c) => (c.endsWith('_at') ? new Date(r[c] as string).toISOString() : r[c]))),
     ),
     hasNextPage,
     totalCount,

@@ -14,7 +14,7 @@ import { authed, mutate, query } from '../server/guard.js';
 import { selectsField } from '../server/selection.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { allowedTransitions, statusOf } from '../workflow/rules.js';
-import { definitionOf } from '../workflow/workflow-store.js';
+import { cachedDefinition, definitionOf } from '../workflow/workflow-store.js';
 import { addComment } from './add-comment.js';
 import { Comment } from './comment.entity.js';
 import { assignTicket, escalateTicket, transitionTicket, updateTicket } from './change-ticket.js';
@@ -45,6 +45,12 @@ import {
   TicketWorkflowType,
   TransitionType,
 } from './ticket.types.js';
+
+/**
+ * Roots are typed through a mapped type on purpose: with a class type, TypeGraphQL would copy every
+ * plain read-path object into a new entity instance before each field resolver call.
+ */
+type TicketRoot = Readonly<Ticket>;
 
 const MAX_PAGE = 100;
 
@@ -236,18 +242,24 @@ export class TicketResolver {
   }
 
   @FieldResolver(() => TicketStatusType)
-  async status(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TicketStatusType> {
-    return statusOf(await definitionOf(ctx.em, t.workflowVersion.id), t.status);
+  status(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): TicketStatusType | Promise<TicketStatusType> {
+    const def = cachedDefinition(t.workflowVersion.id);
+    return def
+      ? statusOf(def, t.status)
+      : definitionOf(ctx.em, t.workflowVersion.id).then((d) => statusOf(d, t.status));
   }
 
   @FieldResolver(() => TicketWorkflowType)
-  async workflow(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TicketWorkflowType> {
+  async workflow(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<TicketWorkflowType> {
     const v = (await ctx.loaders.workflowVersion.load(t.workflowVersion.id))!;
     return { key: v.workflow.key, name: v.workflow.name, version: v.version };
   }
 
   @FieldResolver(() => [AllowedTransitionType])
-  async allowedTransitions(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<AllowedTransitionType[]> {
+  async allowedTransitions(
+    @Root() t: TicketRoot,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AllowedTransitionType[]> {
     const c = authed(ctx);
     const def = await definitionOf(c.em, t.workflowVersion.id);
     return allowedTransitions(def, t.status, c.actor.kind).map((m) => ({
@@ -258,33 +270,33 @@ export class TicketResolver {
   }
 
   @FieldResolver()
-  async requester(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<User | undefined> {
+  async requester(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<User | undefined> {
     return ctx.loaders.user.load(t.requester.id);
   }
 
   @FieldResolver()
-  async assignee(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<User | undefined> {
+  async assignee(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<User | undefined> {
     return t.assignee ? ctx.loaders.user.load(t.assignee.id) : undefined;
   }
 
   @FieldResolver()
-  async team(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<Team | undefined> {
+  async team(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<Team | undefined> {
     return t.team ? ctx.loaders.team.load(t.team.id) : undefined;
   }
 
   @FieldResolver()
-  async organization(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
+  async organization(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<Organization | undefined> {
     return t.organization ? ctx.loaders.organization.load(t.organization.id) : undefined;
   }
 
   @FieldResolver(() => Int)
-  async commentCount(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<number> {
+  async commentCount(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<number> {
     return ctx.loaders.commentCount.load(t.id);
   }
 
   @FieldResolver(() => CommentConnection)
   async comments(
-    @Root() t: Ticket,
+    @Root() t: TicketRoot,
     @Ctx() ctx: RequestContext,
     @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
     @Arg('after', () => String, { nullable: true }) after?: string,
@@ -317,7 +329,7 @@ export class TicketResolver {
 
   @FieldResolver(() => [TicketEventObject])
   async events(
-    @Root() t: Ticket,
+    @Root() t: TicketRoot,
     @Ctx() ctx: RequestContext,
     @Arg('after', () => GraphQLSafeInt, {
       nullable: true,
@@ -347,7 +359,7 @@ export class TicketResolver {
   }
 
   @FieldResolver(() => [TransitionType])
-  async transitions(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<TransitionType[]> {
+  async transitions(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<TransitionType[]> {
     const c = authed(ctx);
     const def = await definitionOf(c.em, t.workflowVersion.id);
     const rows = await c.em.find(
@@ -373,7 +385,7 @@ export class TicketResolver {
   }
 
   @FieldResolver(() => [RelatedTicketType])
-  async relatedTickets(@Root() t: Ticket, @Ctx() ctx: RequestContext): Promise<RelatedTicketType[]> {
+  async relatedTickets(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<RelatedTicketType[]> {
     const c = authed(ctx);
     const rows = await c.em.find(
       TicketRelation,

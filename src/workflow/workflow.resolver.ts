@@ -12,6 +12,12 @@ import {
   WorkflowType,
 } from './workflow.types.js';
 
+/**
+ * Roots are typed through a mapped type on purpose: with a class type, TypeGraphQL would copy every
+ * plain read-path object into a new entity instance before each field resolver call.
+ */
+type WorkflowRoot = Readonly<Workflow>;
+
 /** GraphQL leaves unset optional input fields undefined or null; the stored definition omits them. */
 function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_k, v) => (v === null ? undefined : v)));
@@ -70,12 +76,12 @@ export class WorkflowResolver {
   }
 
   @FieldResolver(() => Int)
-  version(@Root() w: Workflow): number {
+  version(@Root() w: WorkflowRoot): number {
     return w.currentVersion;
   }
 
   @FieldResolver(() => WorkflowDefinitionGql)
-  async definition(@Root() w: Workflow, @Ctx() ctx: RequestContext): Promise<WorkflowDefinition> {
+  async definition(@Root() w: WorkflowRoot, @Ctx() ctx: RequestContext): Promise<WorkflowDefinition> {
     const v = await ctx.em.findOneOrFail(WorkflowVersion, { workflow: w.id, version: w.currentVersion });
     return v.definition;
   }
