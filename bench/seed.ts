@@ -138,6 +138,12 @@ export async function seedTickets(client: pg.ClientBase, count: number): Promise
        cross join lateral generate_series(1, 1 + abs(hashtext(t.id::text)) % 3) n`,
       [agents.map((a) => a.id), COMMENTED_SHARE],
     );
+    // Docket keeps each ticket's comment counts on the ticket (the app updates them with each comment).
+    await client.query(
+      `update ticket t set comments_total = c.total, comments_public = c.public
+       from (select ticket_id, count(*) as total, count(*) filter (where not internal) as public from comment group by ticket_id) c
+       where c.ticket_id = t.id`,
+    );
     await client.query('commit');
     // Statistics and the visibility map, as autovacuum would leave them on a live desk.
     await client.query('vacuum (analyze)');

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
+import { Migration20261122010000CommentCounts } from './Migration20261122010000CommentCounts.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -7,4 +8,5 @@ import { Migration20261122000000Initial } from './Migration20261122000000Initial
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
+  { name: 'Migration20261122010000CommentCounts', class: Migration20261122010000CommentCounts },
 ];

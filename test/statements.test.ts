@@ -27,6 +27,10 @@ describe('queue page statements', () => {
     );
     await s.sql(`insert into comment (id, ticket_id, author_kind, body, internal, created_at)
                  select gen_random_uuid(), id, 'AGENT', 'note', (random() < 0.5), now() from ticket`);
+    // The counts Docket keeps on each ticket, as addComment would have left them.
+    await s.sql(`update ticket t set comments_total = c.total, comments_public = c.public
+                 from (select ticket_id, count(*) as total, count(*) filter (where not internal) as public from comment group by ticket_id) c
+                 where c.ticket_id = t.id`);
   });
   afterAll(() => s.close());
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { statementCounter } from './orm.js';
 
 interface PgConnection {
-  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /**
@@ -24,21 +24,28 @@ export async function readRows<T = Record<string, unknown>>(
   if (counter) counter.count++;
   const conn = await client.acquireConnection();
   try {
-    return (await conn.query(numbered(sql), values)).rows as T[];
+    const { name, text } = prepared(sql);
+    return (await conn.query({ name, text, values })).rows as T[];
   } finally {
     await client.releaseConnection(conn);
   }
 }
 
-const cache = new Map<string, string>();
+const statements = new Map<string, { name?: string; text: string }>();
+const MAX_PREPARED = 500;
 
-/** `?` placeholders to PostgreSQL's `$1, $2, …` (the SQL here has no other question marks). */
-function numbered(sql: string): string {
-  let out = cache.get(sql);
-  if (out === undefined) {
+/**
+ * `?` placeholders become PostgreSQL's `$1, $2, …` (the SQL here has no other question marks), and each
+ * distinct text gets a statement name: each connection then parses and plans it once, not per request.
+ * The read SQL comes from a small set of shapes; past MAX_PREPARED texts, the rest run unprepared.
+ */
+function prepared(sql: string): { name?: string; text: string } {
+  let s = statements.get(sql);
+  if (!s) {
     let i = 0;
-    out = sql.replace(/\?/g, () => `$${++i}`);
-    if (cache.size < 1000) cache.set(sql, out);
+    const text = sql.replace(/\?/g, () => `$${++i}`);
+    s = statements.size < MAX_PREPARED ? { name: `docket_read_${statements.size}`, text } : { text };
+    statements.set(sql, s);
   }
-  return out;
+  return s;
 }

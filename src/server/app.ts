@@ -9,7 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { actorKindOf, type Actor } from '../access/actor.js';
 import { verifyUserToken } from '../access/jwt.js';
-import { canSeeInternal } from '../access/policy.js';
 import type { Config } from '../config.js';
 import { statementCounter, pendingMigrations, type MikroORM } from '../db/orm.js';
 import type { Clock } from '../shared/clock.js';
@@ -166,7 +165,7 @@ export async function startServer(
         return {
           actor,
           em,
-          loaders: createLoaders(em, { seeInternal: actor ? canSeeInternal(actor) : false }),
+          loaders: createLoaders(em),
           clock: deps.clock,
           config,
           logger,

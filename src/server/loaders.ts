@@ -24,7 +24,7 @@ function byId<T extends { id: string }>(
  * Request-scoped DataLoaders: every relation of a page of tickets loads in one statement per kind,
  * whatever the page size (a test holds this to account).
  */
-export function createLoaders(em: EntityManager, opts: { seeInternal: boolean }) {
+export function createLoaders(em: EntityManager) {
   return {
     user: byId(
       em,
@@ -44,16 +44,6 @@ export function createLoaders(em: EntityManager, opts: { seeInternal: boolean })
       const rows = await em.find(WorkflowVersion, { id: { $in: [...ids] } }, { populate: ['workflow'] });
       const map = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => map.get(id));
-    }),
-    /** Comments the viewer may see, per ticket. */
-    commentCount: new DataLoader<string, number>(async (ids) => {
-      const rows = await readRows<{ ticket_id: string; n: string }>(
-        em,
-        `select ticket_id, count(*) as n from comment where ticket_id = any(?::uuid[]) ${opts.seeInternal ? '' : 'and not internal'} group by ticket_id`,
-        [sqlArray(ids)],
-      );
-      const map = new Map(rows.map((r) => [r.ticket_id, Number(r.n)]));
-      return ids.map((id) => map.get(id) ?? 0);
     }),
     teamsOfUser: new DataLoader<string, Team[]>(async (ids) => {
       const rows = await readRows<{ user_id: string; team_id: string }>(

@@ -105,6 +105,8 @@ function addTo(change: TicketChange, input: AddCommentInput): Comment {
     internal: input.internal ?? false,
     createdAt: change.now,
   } as Comment);
+  ticket.commentsTotal += 1;
+  if (!comment.internal) ticket.commentsPublic += 1;
   change.touch();
   change.record(
     TicketEventType.COMMENT_ADDED,

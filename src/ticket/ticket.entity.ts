@@ -76,6 +76,13 @@ export class Ticket {
   @Property({ type: 'timestamptz', nullable: true })
   firstRespondedAt?: Date;
 
+  /** Comment counts kept on the ticket (updated with each comment) so queues need no count query. */
+  @Property({ type: 'integer' })
+  commentsTotal: number = 0;
+
+  @Property({ type: 'integer' })
+  commentsPublic: number = 0;
+
   @Property({ type: 'integer', version: true })
   version: number = 1;
 
