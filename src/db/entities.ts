@@ -3,6 +3,14 @@ import { Plan } from '../directory/plan.entity.js';
 import { Team } from '../directory/team.entity.js';
 import { User } from '../directory/user.entity.js';
 import { TicketEvent } from '../events/ticket-event.entity.js';
+import {
+  BusinessCalendarEntity,
+  BusinessCalendarVersion,
+  SlaPolicy,
+  SlaPolicyVersion,
+  TicketSla,
+  TicketSlaTarget,
+} from '../sla/sla.entity.js';
 import { Comment } from '../ticket/comment.entity.js';
 import { TicketRelation } from '../ticket/ticket-relation.entity.js';
 import { Ticket } from '../ticket/ticket.entity.js';
@@ -19,4 +27,10 @@ export const ENTITIES = [
   Comment,
   TicketRelation,
   TicketEvent,
+  BusinessCalendarEntity,
+  BusinessCalendarVersion,
+  SlaPolicy,
+  SlaPolicyVersion,
+  TicketSla,
+  TicketSlaTarget,
 ];

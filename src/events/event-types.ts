@@ -8,4 +8,12 @@ export enum TicketEventType {
   STATUS_CHANGED = 'STATUS_CHANGED',
   TAGS_CHANGED = 'TAGS_CHANGED',
   FOLLOW_UP_OPENED = 'FOLLOW_UP_OPENED',
+  /** A target was met (recorded at once, in the change that met it). */
+  SLA_ACHIEVED = 'SLA_ACHIEVED',
+  /** A share of a target elapsed (fired at its time by the scheduler). */
+  SLA_WARNING = 'SLA_WARNING',
+  /** A target's due time passed with the ticket still waiting (fired at its time, or by the next change). */
+  SLA_BREACHED = 'SLA_BREACHED',
+  /** The ticket's SLA policy was chosen or changed (creation, a priority change, applySlaPolicy). */
+  SLA_POLICY_APPLIED = 'SLA_POLICY_APPLIED',
 }

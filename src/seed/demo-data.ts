@@ -13,12 +13,14 @@ import { createTicket } from '../ticket/create-ticket.js';
 import { Ticket } from '../ticket/ticket.entity.js';
 import { PRESETS } from '../workflow/presets/index.js';
 import { Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+import { loadSlaPresets } from '../sla/load-sla-presets.js';
 
 /** The preset a fresh installation uses when an organization names none (seed 002's agency desk). */
 export const DEFAULT_WORKFLOW_KEY = 'agency';
 
-/** Loads the five workflow presets (those missing). Idempotent; also run by the demo data. */
+/** Loads the five workflow presets, the shipped calendars and SLA policies (those missing). Idempotent. */
 export async function loadPresets(em: EntityManager, clock: Clock): Promise<void> {
+  await loadSlaPresets(em, clock);
   const hasDefault = (await em.count(Workflow, { isDefault: true })) > 0;
   for (const preset of PRESETS) {
     if (await em.findOne(Workflow, { key: preset.key })) continue;

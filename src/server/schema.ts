@@ -3,6 +3,12 @@ import { buildSchema } from 'type-graphql';
 import { OrganizationResolver, TeamResolver, UserResolver } from '../directory/directory.resolver.js';
 import { TicketResolver } from '../ticket/ticket.resolver.js';
 import { WorkflowResolver } from '../workflow/workflow.resolver.js';
+import {
+  BusinessCalendarResolver,
+  SlaPolicyResolver,
+  SlaReportResolver,
+  TicketSlaResolver,
+} from '../sla/sla.resolver.js';
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
@@ -18,6 +24,10 @@ export async function buildDocketSchema(): Promise<GraphQLSchema> {
       OrganizationResolver,
       WorkflowResolver,
       NodeResolver,
+      BusinessCalendarResolver,
+      SlaPolicyResolver,
+      SlaReportResolver,
+      TicketSlaResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     validate: false,

@@ -14,6 +14,8 @@ import { TicketChange } from './ticket-changes.js';
 import { TicketRelation } from './ticket-relation.entity.js';
 import { Ticket } from './ticket.entity.js';
 import { normaliseTags } from './tags.js';
+import { applyMatchingPolicy } from '../sla/sla-service.js';
+import { slaFacts } from './sla-facts.js';
 
 export interface CreateTicketInput {
   subject: string;
@@ -123,6 +125,13 @@ export async function createTicket(
       occurredAt: now,
     });
   }
+  const slaApplied = await applyMatchingPolicy(
+    em,
+    ticket,
+    slaFacts(ticket, version.workflow.key, organization?.plan?.name),
+    now,
+  );
+  if (slaApplied) change.events.push(slaApplied);
   const system = { kind: 'SYSTEM' as const };
   const assigneeId = await pickAssignee(em, {
     requesterId: requester.id,

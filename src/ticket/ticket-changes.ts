@@ -10,6 +10,10 @@ import type { WorkflowDefinition } from '../workflow/definition.js';
 import { categoryOf } from '../workflow/rules.js';
 import { definitionOf } from '../workflow/workflow-store.js';
 import { Ticket } from './ticket.entity.js';
+import { recomputeTicketSla } from '../sla/sla-service.js';
+import type { StatusCategory } from '../workflow/definition.js';
+
+const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
 
 /**
  * What the ticket use cases share: loading a ticket the actor may see at the version they expect,
@@ -57,8 +61,12 @@ export class TicketChange {
   /** Moves the ticket to `to` (the caller has checked the move is allowed) and records the transition. */
   moveTo(to: string, reason: string | undefined, actor: Actor = this.ctx.actor): void {
     const from = this.ticket.status;
+    const wasFinal = FINAL.includes(this.ticket.statusCategory);
     this.ticket.status = to;
     this.ticket.statusCategory = categoryOf(this.def, to);
+    const isFinal = FINAL.includes(this.ticket.statusCategory);
+    if (isFinal && !wasFinal) this.ticket.resolvedAt = this.now;
+    if (!isFinal && wasFinal) this.ticket.resolvedAt = undefined;
     this.touch();
     this.record(TicketEventType.STATUS_CHANGED, { from, to, reason: reason ?? null }, { actor });
   }
@@ -84,7 +92,8 @@ export class TicketChange {
         throw new StaleVersionError(this.ticket.version, this.ticket.version + 1);
       throw err;
     }
-    await appendEvents(this.ctx.em, this.events);
+    const sla = await recomputeTicketSla(this.ctx.em, this.ticket, this.def, this.events, this.now);
+    await appendEvents(this.ctx.em, [...this.events, ...sla]);
   }
 }
 

@@ -76,6 +76,10 @@ export class Ticket {
   @Property({ type: 'timestamptz', nullable: true })
   firstRespondedAt?: Date;
 
+  /** When the ticket last entered a resolved or closed status (cleared by a reopen). */
+  @Property({ type: 'timestamptz', nullable: true })
+  resolvedAt?: Date;
+
   /** Comment counts kept on the ticket (updated with each comment) so queues need no count query. */
   @Property({ type: 'integer' })
   commentsTotal: number = 0;

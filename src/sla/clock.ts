@@ -1,0 +1,254 @@
+import { durationMs } from '../shared/duration.js';
+import type { StatusCategory } from '../workflow/definition.js';
+import type { SlaClockKind, SlaPolicyDefinition, SlaTarget, SlaTargetKind } from './policy-definition.js';
+
+/**
+ * The SLA clock: a pure function of a ticket's history, its policy version and its calendar, at an
+ * instant `now`. Every change to a ticket recomputes it in the same transaction; the results are stored
+ * with absolute timestamps (due at, next warning at) so the database can be asked what is due.
+ *
+ * How each target runs (DOMAIN.md):
+ * - RESOLUTION runs from creation; entering a resolved or closed status stops it (achieved); a reopen
+ *   lets it run on from the time already used.
+ * - FIRST_RESPONSE runs from creation until the first public agent reply, or entering one of the
+ *   policy's stop statuses (seed 000: In progress), or resolution.
+ * - NEXT_RESPONSE: each requester reply after the first response starts a cycle that the next public
+ *   agent reply ends.
+ * - PERIODIC_UPDATE (seed 003): from creation, and again from each public agent reply, an update is due
+ *   within the target, until resolution.
+ * While the ticket is in a status category the target lists in `pausedIn`, its clock does not run.
+ * Times are epoch milliseconds.
+ */
+export interface SlaCalendar {
+  businessDayMs: number;
+  isBusinessTime(t: number): boolean;
+  addBusinessTime(start: number, durationMs: number): number;
+  businessTimeBetween(a: number, b: number): number;
+  intervalsBetween(a: number, b: number): { start: number; end: number }[];
+  holidaysBetween(a: number, b: number): { date: string; name?: string }[];
+}
+
+export type TimelineEntry =
+  | { at: number; kind: 'STATUS'; status: string; category: StatusCategory }
+  | { at: number; kind: 'AGENT_REPLY' }
+  | { at: number; kind: 'REQUESTER_REPLY' };
+
+export interface SlaInput {
+  createdAt: number;
+  /** Status at creation, then every change, reply and response in order (entries after `now` are ignored). */
+  initialStatus: { status: string; category: StatusCategory };
+  timeline: TimelineEntry[];
+  policy: SlaPolicyDefinition;
+  calendar: SlaCalendar;
+  now: number;
+}
+
+/** INACTIVE: nothing is due (a NEXT_RESPONSE before any requester reply). */
+export type TargetStateName = 'ACTIVE' | 'PAUSED' | 'ACHIEVED' | 'BREACHED' | 'INACTIVE';
+
+export interface Segment {
+  start: number;
+  end: number;
+  status: string;
+  category: StatusCategory;
+  /** Whether this stretch counted towards the target (false: paused by its status category). */
+  counted: boolean;
+  /** The target's clock time in the stretch (business time on a BUSINESS clock). */
+  measuredMs: number;
+}
+
+export interface TargetResult {
+  kind: SlaTargetKind;
+  clock: SlaClockKind;
+  targetMs: number;
+  /** True when the outside-business-hours alternative applies (the ticket came in outside hours). */
+  outsideHoursAlternative: boolean;
+  state: TargetStateName;
+  /** Cycles started so far (NEXT_RESPONSE, PERIODIC_UPDATE); 1 for the others once started; 0: not started. */
+  cycle: number;
+  startedAt?: number;
+  /** When the running target breaches (null while paused, achieved, or not started). Past when breached. */
+  dueAt?: number;
+  elapsedMs: number;
+  remainingMs: number;
+  pausedMs: number;
+  achievedAt?: number;
+  breachedAt?: number;
+  /** The next warning threshold's instant, if the clock runs and one is ahead. */
+  nextWarningAt?: number;
+  /** The warning thresholds (percent) already passed in the current cycle. */
+  warningsPassed: number[];
+  /** Breaches over all cycles. */
+  breaches: number;
+  /** The current (or last) cycle's stretches, for explain. */
+  segments: Segment[];
+}
+
+const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
+
+/** The target's length in ms of its clock: a business day is the calendar's business day length. */
+export function targetLengthMs(within: string, clock: SlaClockKind, calendar: SlaCalendar): number {
+  const ms = durationMs(within);
+  if (clock === 'ALWAYS') return ms;
+  const days = Math.floor(ms / 86_400_000);
+  return days * calendar.businessDayMs + (ms - days * 86_400_000);
+}
+
+interface Cycle {
+  start: number;
+  end?: number;
+}
+
+export function computeSla(input: SlaInput): TargetResult[] {
+  const outside = !input.calendar.isBusinessTime(input.createdAt);
+  return input.policy.targets.map((t) => computeTarget(input, t, outside));
+}
+
+function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: boolean): TargetResult {
+  const { calendar, now } = input;
+  const alt = createdOutsideHours && target.outsideBusinessHours ? target.outsideBusinessHours : undefined;
+  const clock = alt?.clock ?? target.clock;
+  const targetMs = targetLengthMs(alt?.within ?? target.within, clock, calendar);
+  const measure = (a: number, b: number) =>
+    b <= a ? 0 : clock === 'ALWAYS' ? b - a : calendar.businessTimeBetween(a, b);
+  const advance = (a: number, ms: number) => (clock === 'ALWAYS' ? a + ms : calendar.addBusinessTime(a, ms));
+
+  // The status in force over time, and the cycles during which the target is armed.
+  const entries = input.timeline.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
+  const statusAt: { at: number; status: string; category: StatusCategory }[] = [
+    { at: input.createdAt, ...input.initialStatus },
+  ];
+  for (const e of entries)
+    if (e.kind === 'STATUS') statusAt.push({ at: e.at, status: e.status, category: e.category });
+
+  const cycles: Cycle[] = [];
+  const open = (at: number) => cycles.push({ start: at });
+  const close = (at: number) => {
+    const c = cycles.at(-1);
+    if (c && c.end === undefined) c.end = at;
+  };
+  const armed = () => cycles.length > 0 && cycles.at(-1)!.end === undefined;
+  let responded = false;
+  let category: StatusCategory = input.initialStatus.category;
+  switch (target.kind) {
+    case 'RESOLUTION':
+    case 'FIRST_RESPONSE':
+    case 'PERIODIC_UPDATE':
+      if (!FINAL.includes(category)) open(input.createdAt);
+      break;
+    case 'NEXT_RESPONSE':
+      break;
+  }
+  let firstResponseDone = false;
+  for (const e of entries) {
+    if (e.kind === 'STATUS') {
+      const wasFinal = FINAL.includes(category);
+      category = e.category;
+      const isFinal = FINAL.includes(category);
+      if (isFinal && !wasFinal) close(e.at);
+      if (target.kind === 'FIRST_RESPONSE' && !firstResponseDone && target.stopStatuses?.includes(e.status)) {
+        firstResponseDone = true;
+        close(e.at);
+      }
+      if (!isFinal && wasFinal) {
+        // A reopen: resolution runs on; a periodic update is due again from now.
+        if (target.kind === 'RESOLUTION') open(e.at);
+        if (target.kind === 'PERIODIC_UPDATE') open(e.at);
+      }
+    } else if (e.kind === 'AGENT_REPLY') {
+      if (target.kind === 'FIRST_RESPONSE' && !firstResponseDone) {
+        firstResponseDone = true;
+        close(e.at);
+      }
+      if (target.kind === 'NEXT_RESPONSE' && armed()) close(e.at);
+      if (target.kind === 'PERIODIC_UPDATE' && armed()) {
+        close(e.at);
+        if (!FINAL.includes(category)) open(e.at);
+      }
+      responded = true;
+    } else if (e.kind === 'REQUESTER_REPLY') {
+      if (target.kind === 'NEXT_RESPONSE' && responded && !armed() && !FINAL.includes(category)) open(e.at);
+    }
+  }
+
+  // RESOLUTION accumulates over all its cycles (a reopen runs on); the others count per cycle.
+  // Done at or before the due instant is achieved; still open at the due instant is breached.
+  const accumulate = target.kind === 'RESOLUTION';
+  let elapsed = 0;
+  let paused = 0;
+  let breaches = 0;
+  let breachedAt: number | undefined;
+  let segments: Segment[] = [];
+  for (const c of cycles) {
+    if (!accumulate) {
+      elapsed = 0;
+      paused = 0;
+      segments = [];
+      breachedAt = undefined;
+    }
+    const end = c.end ?? now;
+    for (let i = 0; i < statusAt.length; i++) {
+      const s = statusAt[i]!;
+      const a = Math.max(s.at, c.start);
+      const b = Math.min(statusAt[i + 1]?.at ?? Infinity, end);
+      if (b <= a) continue;
+      const counted = !target.pausedIn.includes(s.category) && !FINAL.includes(s.category);
+      const ms = measure(a, b);
+      segments.push({ start: a, end: b, status: s.status, category: s.category, counted, measuredMs: ms });
+      if (!counted) {
+        paused += ms;
+        continue;
+      }
+      const stillOpenAtEnd = b === now && c.end === undefined;
+      if (
+        breachedAt === undefined &&
+        (elapsed + ms > targetMs || (stillOpenAtEnd && elapsed + ms === targetMs))
+      ) {
+        breachedAt = advance(a, targetMs - elapsed);
+        breaches++;
+      }
+      elapsed += ms;
+    }
+  }
+
+  const current = cycles.at(-1);
+  const running = current !== undefined && current.end === undefined;
+  const pausedNow = running && (target.pausedIn.includes(category) || FINAL.includes(category));
+  const remaining = targetMs - elapsed;
+  const state: TargetStateName = !current
+    ? 'INACTIVE'
+    : breachedAt !== undefined
+      ? 'BREACHED'
+      : !running
+        ? 'ACHIEVED'
+        : pausedNow
+          ? 'PAUSED'
+          : 'ACTIVE';
+
+  const warningsPassed = target.warnAtPercent.filter((p) => elapsed >= (targetMs * p) / 100);
+  const nextPct = [...target.warnAtPercent].sort((x, y) => x - y).find((p) => (targetMs * p) / 100 > elapsed);
+  const result: TargetResult = {
+    kind: target.kind,
+    clock,
+    targetMs,
+    outsideHoursAlternative: alt !== undefined,
+    state,
+    cycle: cycles.length,
+    startedAt: current?.start,
+    elapsedMs: elapsed,
+    remainingMs: remaining,
+    pausedMs: paused,
+    achievedAt: running ? undefined : current?.end,
+    breachedAt,
+    warningsPassed,
+    breaches,
+    segments,
+  };
+  if (running && !pausedNow) {
+    result.dueAt = remaining > 0 ? advance(now, remaining) : breachedAt;
+    if (nextPct !== undefined) result.nextWarningAt = advance(now, (targetMs * nextPct) / 100 - elapsed);
+  } else if (running && breachedAt !== undefined) {
+    result.dueAt = breachedAt;
+  }
+  return result;
+}

@@ -1,0 +1,281 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SYSTEM_ACTOR } from '../access/actor.js';
+import type { NewEvent } from '../events/event-log.js';
+import { TicketEventType } from '../events/event-types.js';
+import type { Ticket } from '../ticket/ticket.entity.js';
+import type { WorkflowDefinition } from '../workflow/definition.js';
+import { categoryOf } from '../workflow/rules.js';
+import { createCalendar } from './business-calendar.js';
+import type { BusinessCalendarDefinition } from './calendar-definition.js';
+import { computeSla, type SlaInput, type TargetResult, type TimelineEntry } from './clock.js';
+import type { SlaConditions, SlaPolicyDefinition } from './policy-definition.js';
+import {
+  BusinessCalendarEntity,
+  BusinessCalendarVersion,
+  SlaPolicyVersion,
+  TicketSla,
+  TicketSlaTarget,
+} from './sla.entity.js';
+
+/** What a policy's conditions are matched against. */
+export interface SlaFacts {
+  workflowKey: string;
+  planName?: string;
+  priority: string;
+  channel: string;
+  organizationId?: string;
+  category: string;
+}
+
+export function matches(c: SlaConditions, f: SlaFacts): boolean {
+  const has = <T>(list: T[] | undefined, v: T | undefined) =>
+    !list?.length || (v !== undefined && list.includes(v));
+  return (
+    has(c.workflows, f.workflowKey) &&
+    has(c.plans, f.planName) &&
+    has(c.priorities as string[] | undefined, f.priority) &&
+    has(c.channels as string[] | undefined, f.channel) &&
+    has(c.organizations, f.organizationId) &&
+    has(c.categories, f.category)
+  );
+}
+
+interface PolicyChoice {
+  policyKey: string;
+  versionId: string;
+  version: number;
+  definition: SlaPolicyDefinition;
+}
+
+/** The first active policy, in order, whose conditions match; its current version. */
+export async function choosePolicy(em: EntityManager, facts: SlaFacts): Promise<PolicyChoice | undefined> {
+  const rows = await em.execute<
+    { key: string; version_id: string; version: number; definition: SlaPolicyDefinition }[]
+  >(
+    `select p.key, v.id as version_id, v.version, v.definition
+       from sla_policy p join sla_policy_version v on v.policy_id = p.id and v.version = p.current_version
+      where p.active order by p.position, p.key`,
+  );
+  const hit = rows.find((r) => matches(r.definition.conditions, facts));
+  return (
+    hit && { policyKey: hit.key, versionId: hit.version_id, version: hit.version, definition: hit.definition }
+  );
+}
+
+/** The current version of the calendar named `key`. */
+export async function currentCalendarVersion(
+  em: EntityManager,
+  key: string,
+): Promise<BusinessCalendarVersion | undefined> {
+  const cal = await em.findOne(BusinessCalendarEntity, { key });
+  return cal
+    ? ((await em.findOne(BusinessCalendarVersion, { calendar: cal, version: cal.currentVersion })) ??
+        undefined)
+    : undefined;
+}
+
+/**
+ * Puts the ticket on the policy that matches it now (creation, or a change of the facts a policy is
+ * chosen by). Returns the event to record, or nothing when the policy version is unchanged.
+ */
+export async function applyMatchingPolicy(
+  em: EntityManager,
+  ticket: Ticket,
+  facts: SlaFacts,
+  now: Date,
+): Promise<NewEvent | undefined> {
+  const choice = await choosePolicy(em, facts);
+  const existing = await em.findOne(TicketSla, { ticketId: ticket.id });
+  if (!choice) {
+    if (existing) {
+      em.remove(existing);
+      await em.nativeDelete(TicketSlaTarget, { ticketId: ticket.id });
+    }
+    return existing ? policyEvent(ticket, undefined, now) : undefined;
+  }
+  if (existing?.policyVersion.id === choice.versionId) return undefined;
+  const calendar = await currentCalendarVersion(em, choice.definition.calendarKey);
+  if (!calendar)
+    throw new Error(
+      `SLA policy ${choice.policyKey} names a calendar "${choice.definition.calendarKey}" that does not exist`,
+    );
+  if (existing) {
+    existing.policyVersion = em.getReference(SlaPolicyVersion, choice.versionId);
+    existing.calendarVersion = calendar;
+    existing.assignedAt = now;
+  } else {
+    em.create(TicketSla, {
+      ticketId: ticket.id,
+      policyVersion: em.getReference(SlaPolicyVersion, choice.versionId),
+      calendarVersion: calendar,
+      assignedAt: now,
+    });
+  }
+  return policyEvent(ticket, choice, now);
+}
+
+function policyEvent(ticket: Ticket, choice: PolicyChoice | undefined, now: Date): NewEvent {
+  return {
+    ticketId: ticket.id,
+    type: TicketEventType.SLA_POLICY_APPLIED,
+    actor: SYSTEM_ACTOR,
+    payload: choice ? { policy: choice.policyKey, version: choice.version } : { policy: null },
+    occurredAt: now,
+  };
+}
+
+interface StoredEvent {
+  type: string;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** The clock's view of a ticket's history: statuses (with categories), public agent replies, requester replies. */
+export function timelineOf(
+  events: StoredEvent[],
+  def: WorkflowDefinition,
+): Pick<SlaInput, 'createdAt' | 'initialStatus' | 'timeline'> {
+  const created = events.find((e) => e.type === TicketEventType.TICKET_CREATED);
+  if (!created) throw new Error('A ticket history starts with TICKET_CREATED');
+  const initial = String(created.payload.status);
+  const timeline: TimelineEntry[] = [];
+  for (const e of events) {
+    const at = e.occurredAt.getTime();
+    if (e.type === TicketEventType.STATUS_CHANGED) {
+      const to = String(e.payload.to);
+      timeline.push({ at, kind: 'STATUS', status: to, category: categoryOf(def, to) });
+    } else if (e.type === TicketEventType.COMMENT_ADDED && !e.payload.internal) {
+      if (e.payload.authorKind === 'AGENT' || e.payload.authorKind === 'ADMIN')
+        timeline.push({ at, kind: 'AGENT_REPLY' });
+      else if (e.payload.authorKind === 'REQUESTER') timeline.push({ at, kind: 'REQUESTER_REPLY' });
+    }
+  }
+  return {
+    createdAt: created.occurredAt.getTime(),
+    initialStatus: { status: initial, category: categoryOf(def, initial) },
+    timeline,
+  };
+}
+
+const calendars = new Map<string, BusinessCalendarDefinition>();
+
+/** Calendar versions are immutable: their definitions are cached for the life of the process. */
+export async function calendarDefinition(
+  em: EntityManager,
+  versionId: string,
+): Promise<BusinessCalendarDefinition> {
+  let def = calendars.get(versionId);
+  if (!def) {
+    def = (await em.findOneOrFail(BusinessCalendarVersion, versionId)).definition;
+    calendars.set(versionId, def);
+  }
+  return def;
+}
+
+const policies = new Map<string, SlaPolicyDefinition>();
+
+export async function policyDefinition(em: EntityManager, versionId: string): Promise<SlaPolicyDefinition> {
+  let def = policies.get(versionId);
+  if (!def) {
+    def = (await em.findOneOrFail(SlaPolicyVersion, versionId)).definition;
+    policies.set(versionId, def);
+  }
+  return def;
+}
+
+/** Loads what the clock needs for a ticket and computes it at `now` (pending events not yet stored may be added). */
+export async function evaluateTicketSla(
+  em: EntityManager,
+  ticket: Pick<Ticket, 'id'>,
+  def: WorkflowDefinition,
+  now: Date,
+  pending: StoredEvent[] = [],
+  /** A dry run on other versions (previewSlaPolicy). */
+  overrides?: { policyVersionId: string; calendarVersionId: string },
+): Promise<{ sla: TicketSla; results: TargetResult[]; input: SlaInput } | undefined> {
+  const sla = await em.findOne(TicketSla, { ticketId: ticket.id });
+  if (!sla) return undefined;
+  const stored = await em.execute<{ type: string; payload: Record<string, unknown>; occurred_at: string }[]>(
+    'select type, payload, occurred_at from ticket_event where ticket_id = ? order by seq',
+    [ticket.id],
+  );
+  const events: StoredEvent[] = [
+    ...stored.map((e) => ({ type: e.type, payload: e.payload, occurredAt: new Date(e.occurred_at) })),
+    ...pending,
+  ];
+  const input: SlaInput = {
+    ...timelineOf(events, def),
+    policy: await policyDefinition(em, overrides?.policyVersionId ?? sla.policyVersion.id),
+    calendar: createCalendar(
+      await calendarDefinition(em, overrides?.calendarVersionId ?? sla.calendarVersion.id),
+    ),
+    now: now.getTime(),
+  };
+  return { sla, results: computeSla(input), input };
+}
+
+const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
+
+/**
+ * Recomputes a ticket's SLA targets in the caller's transaction and stores them. Returns the events
+ * the change caused: a target achieved, and a breach no scheduler recorded yet (a late reply).
+ */
+export async function recomputeTicketSla(
+  em: EntityManager,
+  ticket: Ticket,
+  def: WorkflowDefinition,
+  pending: NewEvent[],
+  now: Date,
+): Promise<NewEvent[]> {
+  const evaluated = await evaluateTicketSla(
+    em,
+    ticket,
+    def,
+    now,
+    pending.filter((e) => e.ticketId === ticket.id),
+  );
+  if (!evaluated) return [];
+  const rows = await em.find(TicketSlaTarget, { ticketId: ticket.id });
+  const byKind = new Map(rows.map((r) => [r.kind, r]));
+  const events: NewEvent[] = [];
+  const record = (type: TicketEventType, payload: Record<string, unknown>) =>
+    events.push({ ticketId: ticket.id, type, actor: SYSTEM_ACTOR, payload, occurredAt: now });
+  for (const r of evaluated.results) {
+    const row =
+      byKind.get(r.kind) ??
+      em.create(TicketSlaTarget, { ticketId: ticket.id, kind: r.kind } as TicketSlaTarget);
+    byKind.delete(r.kind);
+    // Each achievement and breach is recorded once: a recompute that finds the same instant stays quiet.
+    if (r.state === 'ACHIEVED' && (row.state !== 'ACHIEVED' || row.achievedAt?.getTime() !== r.achievedAt)) {
+      record(TicketEventType.SLA_ACHIEVED, {
+        kind: r.kind,
+        cycle: r.cycle,
+        achievedAt: date(r.achievedAt),
+        elapsedMs: r.elapsedMs,
+      });
+    }
+    if (r.breachedAt !== undefined && row.breachedAt?.getTime() !== r.breachedAt) {
+      record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle: r.cycle, breachedAt: date(r.breachedAt) });
+    }
+    Object.assign(row, {
+      state: r.state,
+      clock: r.clock,
+      targetMs: r.targetMs,
+      outsideHours: r.outsideHoursAlternative,
+      cycle: r.cycle,
+      startedAt: date(r.startedAt),
+      dueAt: date(r.dueAt),
+      elapsedMs: r.elapsedMs,
+      remainingMs: r.remainingMs,
+      pausedMs: r.pausedMs,
+      achievedAt: date(r.achievedAt),
+      breachedAt: date(r.breachedAt),
+      nextWarningAt: date(r.nextWarningAt),
+      breaches: r.breaches,
+      computedAt: now,
+    });
+  }
+  for (const stale of byKind.values()) em.remove(stale);
+  await em.flush();
+  return events;
+}
