@@ -127,7 +127,7 @@ export async function slaMetrics(
         ${timeStats('rb', 'st.elapsed_ms / 1000.0', `st.kind = 'RESOLUTION' and ${done}`)},
         coalesce(sum(st.breaches), 0) as breaches,
         count(distinct st.ticket_id) filter (
-          where st.state = 'ACTIVE' and st.due_at <= ? ::timestamptz + make_interval(secs => ?)) as at_risk,
+          where st.state = 'ACTIVE' and st.due_at > ?::timestamptz and st.due_at <= ?::timestamptz + make_interval(secs => ?)) as at_risk,
         ${['FIRST_RESPONSE', 'NEXT_RESPONSE', 'PERIODIC_UPDATE', 'RESOLUTION']
           .map(
             (k) =>
@@ -142,6 +142,7 @@ export async function slaMetrics(
   const rows = await readRows(em, sql, [
     opts.withinSeconds,
     ...params,
+    opts.now.toISOString(),
     opts.now.toISOString(),
     opts.atRiskSeconds,
     ...params,
@@ -168,7 +169,7 @@ export async function slaMetrics(
   });
 }
 
-/** Running targets due within `withinSeconds`, soonest first. */
+/** Running targets not yet due but due within `withinSeconds`, soonest first (past due is breached, not at risk). */
 export async function ticketsAtRisk(
   em: EntityManager,
   opts: { withinSeconds: number; now: Date; first: number },
@@ -176,9 +177,9 @@ export async function ticketsAtRisk(
   const rows = await readRows<{ ticket_id: string; kind: string; due_at: string }>(
     em,
     `select st.ticket_id, st.kind, st.due_at from ticket_sla_target st
-      where st.state = 'ACTIVE' and st.due_at <= ?::timestamptz + make_interval(secs => ?)
-      order by st.due_at, st.ticket_id limit ?`,
-    [opts.now.toISOString(), opts.withinSeconds, opts.first],
+      where st.state = 'ACTIVE' and st.due_at > ?::timestamptz and st.due_at <= ?::timestamptz + make_interval(secs => ?)
+      order by st.due_at, st.ticket_id, st.kind limit ?`,
+    [opts.now.toISOString(), opts.now.toISOString(), opts.withinSeconds, opts.first],
   );
   return rows.map((r) => ({ ticketId: r.ticket_id, kind: r.kind, dueAt: new Date(r.due_at) }));
 }

@@ -1,11 +1,12 @@
 /**
- * A deliberately simple, slow reference for {@link BusinessCalendar}: it steps minute by minute and,
- * for each minute, asks luxon for the local date of that instant (once per quarter hour) and tests
- * whether the minute's start lies inside one of the business intervals that start on that local date, the day before (night
- * shifts) or the day after. Those intervals are built independently of the fast calculator: with
- * `DateTime.fromObject` for the wall times (a time in a spring-forward gap is shifted forward, luxon's
- * default; of the possible offsets of a repeated time, the earliest instant) and string comparisons
- * for the holidays. Only minute granularity: inputs must be whole minutes. For tests and the bench.
+ * A deliberately simple, slow reference for BusinessCalendar: it steps minute by minute and, for each
+ * minute, asks luxon for the local date of that instant (once per quarter hour) and tests whether the
+ * minute's start lies inside one of the business intervals that start on that local date, the day
+ * before (night shifts) or the day after (the union of intervals). Those intervals are built
+ * independently of the fast calculator: with `DateTime.fromObject` for the wall times (a time in a
+ * spring-forward gap is shifted forward, luxon's default; of the possible offsets of a repeated time,
+ * the earliest instant) and string comparisons for the holidays. Minute granularity only: inputs must
+ * be whole minutes. For tests and the bench.
  */
 import { DateTime } from 'luxon';
 import type { BusinessCalendarDefinition } from './calendar-definition.js';

@@ -333,7 +333,7 @@ export class TicketSlaResolver {
         achievedAt: r.achievedAt === undefined ? undefined : new Date(r.achievedAt),
         breachedAt: r.breachedAt === undefined ? undefined : new Date(r.breachedAt),
         nextWarningAt: r.nextWarningAt === undefined ? undefined : new Date(r.nextWarningAt),
-        explain: explain(r, calendar, (key) => statusOf(def, key)),
+        explain: explain(r, calendar, (key) => statusOf(def, key), t.status, now.getTime()),
       })),
     };
   }
@@ -343,13 +343,31 @@ function explain(
   r: TargetResult,
   calendar: ReturnType<typeof createCalendar>,
   status: (key: string) => { key: string; name: string; category: string },
+  currentStatus: string,
+  now: number,
 ): SlaExplanation {
   const business = r.clock === 'BUSINESS';
-  const segments = r.segments.map((s) => ({
+  // How the due date is reached from here: the stretch from now to it, if nothing changes.
+  const projection =
+    r.state === 'ACTIVE' && r.dueAt !== undefined && r.dueAt > now
+      ? [
+          {
+            start: now,
+            end: r.dueAt,
+            status: currentStatus,
+            counted: true,
+            measuredMs: r.remainingMs,
+            projected: true,
+          },
+        ]
+      : [];
+  const stretches = [...r.segments.map((s) => ({ ...s, projected: false })), ...projection];
+  const segments = stretches.map((s) => ({
     start: new Date(s.start),
     end: new Date(s.end),
     status: status(s.status) as never,
     counted: s.counted,
+    projected: s.projected,
     measuredSeconds: seconds(s.measuredMs),
     businessIntervals:
       s.counted && business
@@ -361,7 +379,7 @@ function explain(
           : [],
   }));
   const holidays = business
-    ? r.segments.filter((s) => s.counted).flatMap((s) => calendar.holidaysBetween(s.start, s.end))
+    ? stretches.filter((s) => s.counted).flatMap((s) => calendar.holidaysBetween(s.start, s.end))
     : [];
   const h = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
   const summary =

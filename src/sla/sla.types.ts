@@ -250,6 +250,9 @@ export class SlaSegment {
   @Field({ description: 'False: paused by its status category (or after resolution)' })
   counted!: boolean;
 
+  @Field({ description: 'True for the stretch from now to the due date, if nothing changes' })
+  projected!: boolean;
+
   @Field(() => Int, { description: 'Clock time in the stretch (business time on a BUSINESS clock)' })
   measuredSeconds!: number;
 

@@ -60,11 +60,71 @@ export type AllowedTransition = {
   to: TicketStatus;
 };
 
+export type ApplySlaPolicyPayload = {
+  __typename?: 'ApplySlaPolicyPayload';
+  errors: Array<UserError>;
+  /** Open tickets moved onto the current version */
+  tickets?: Maybe<Scalars['Int']['output']>;
+};
+
 export type AssignTicketInput = {
   /** null unassigns */
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   ticketId: Scalars['ID']['input'];
+};
+
+export type AtRiskTarget = {
+  __typename?: 'AtRiskTarget';
+  dueAt: Scalars['DateTimeISO']['output'];
+  kind: SlaTargetKind;
+  secondsToBreach: Scalars['Int']['output'];
+  ticket: Ticket;
+};
+
+export type BreachAction =
+  | 'MOVE_TO_TEAM'
+  | 'NONE'
+  | 'RAISE_PRIORITY'
+  | 'RAISE_TIER';
+
+export type BusinessCalendar = {
+  __typename?: 'BusinessCalendar';
+  /** The length of a business day in hours, for targets in business days */
+  businessDayHours: Scalars['Float']['output'];
+  definition: BusinessCalendarDefinition;
+  key: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type BusinessCalendarDefinition = {
+  __typename?: 'BusinessCalendarDefinition';
+  /** 24/7: every minute is business time */
+  alwaysOpen: Scalars['Boolean']['output'];
+  holidays: Array<Holiday>;
+  /** Hours in one business day (default: the ordinary daily hours) */
+  hoursPerBusinessDay?: Maybe<Scalars['Float']['output']>;
+  /** IANA time zone, e.g. Europe/Paris */
+  timeZone: Scalars['String']['output'];
+  weekly: Array<WeeklyInterval>;
+};
+
+export type BusinessCalendarDefinitionInput = {
+  /** 24/7: every minute is business time */
+  alwaysOpen?: Scalars['Boolean']['input'];
+  holidays?: Array<HolidayInput>;
+  /** Hours in one business day (default: the ordinary daily hours) */
+  hoursPerBusinessDay?: InputMaybe<Scalars['Float']['input']>;
+  /** IANA time zone, e.g. Europe/Paris */
+  timeZone: Scalars['String']['input'];
+  weekly?: Array<WeeklyIntervalInput>;
+};
+
+export type BusinessCalendarPayload = {
+  __typename?: 'BusinessCalendarPayload';
+  calendar?: Maybe<BusinessCalendar>;
+  errors: Array<UserError>;
 };
 
 export type Categorisation = {
@@ -137,6 +197,20 @@ export type ConflictUserError = UserError & {
   message: Scalars['String']['output'];
 };
 
+export type CreateBusinessCalendarInput = {
+  definition: BusinessCalendarDefinitionInput;
+  key: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+};
+
+export type CreateSlaPolicyInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  definition: SlaPolicyDefinitionInput;
+  key: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  position?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type CreateTicketInput = {
   /** Agents only; otherwise set from the text by the workflow’s rules */
   category?: InputMaybe<Scalars['String']['input']>;
@@ -189,6 +263,27 @@ export type EscalationRuleInput = {
   toTier: Scalars['Int']['input'];
 };
 
+export type Holiday = {
+  __typename?: 'Holiday';
+  /** Local date YYYY-MM-DD */
+  date: Scalars['String']['output'];
+  /** Last day of a range, inclusive */
+  endDate?: Maybe<Scalars['String']['output']>;
+  name?: Maybe<Scalars['String']['output']>;
+  /** Every year on the same day(s) */
+  yearly?: Maybe<Scalars['Boolean']['output']>;
+};
+
+export type HolidayInput = {
+  /** Local date YYYY-MM-DD */
+  date: Scalars['String']['input'];
+  /** Last day of a range, inclusive */
+  endDate?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Every year on the same day(s) */
+  yearly?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -202,8 +297,14 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** A public reply or an internal note; a requester’s reply follows the workflow’s reply rule */
   addComment: AddCommentPayload;
+  /** Admins: move open tickets onto the current version; recorded in their event log */
+  applySlaPolicy: ApplySlaPolicyPayload;
   /** Assign to an agent (overrides automatic assignment) or unassign */
   assignTicket: TicketPayload;
+  /** Admins */
+  createBusinessCalendar: BusinessCalendarPayload;
+  /** Admins */
+  createSlaPolicy: SlaPolicyPayload;
   createTicket: TicketPayload;
   /** Admins: a new workflow, validated before it is saved */
   createWorkflow: WorkflowPayload;
@@ -211,6 +312,10 @@ export type Mutation = {
   escalateTicket: TicketPayload;
   /** Move a ticket to another status of its workflow */
   transitionTicket: TicketPayload;
+  /** Admins: a new definition is a new version */
+  updateBusinessCalendar: BusinessCalendarPayload;
+  /** Admins: a new definition is a new version; running tickets keep theirs until applySlaPolicy */
+  updateSlaPolicy: SlaPolicyPayload;
   updateTicket: TicketPayload;
   /** Admins: rename, make default, or save a new version */
   updateWorkflow: WorkflowPayload;
@@ -222,8 +327,23 @@ export type MutationAddCommentArgs = {
 };
 
 
+export type MutationApplySlaPolicyArgs = {
+  key: Scalars['String']['input'];
+};
+
+
 export type MutationAssignTicketArgs = {
   input: AssignTicketInput;
+};
+
+
+export type MutationCreateBusinessCalendarArgs = {
+  input: CreateBusinessCalendarInput;
+};
+
+
+export type MutationCreateSlaPolicyArgs = {
+  input: CreateSlaPolicyInput;
 };
 
 
@@ -244,6 +364,16 @@ export type MutationEscalateTicketArgs = {
 
 export type MutationTransitionTicketArgs = {
   input: TransitionTicketInput;
+};
+
+
+export type MutationUpdateBusinessCalendarArgs = {
+  input: UpdateBusinessCalendarInput;
+};
+
+
+export type MutationUpdateSlaPolicyArgs = {
+  input: UpdateSlaPolicyInput;
 };
 
 
@@ -313,14 +443,23 @@ export type Query = {
   __typename?: 'Query';
   /** Staff only: agents and admins, e.g. to pick an assignee */
   agents: Array<User>;
+  businessCalendars: Array<BusinessCalendar>;
   /** Any object by its global id; null when absent or not yours to see */
   node?: Maybe<Node>;
+  /** Admins, a dry run: open tickets on older versions and their new due dates */
+  previewSlaPolicy: Array<SlaPreviewRow>;
+  /** Staff: compliance and response times, grouped */
+  slaMetrics: Array<SlaMetricsGroup>;
+  /** In the order they are tried */
+  slaPolicies: Array<SlaPolicy>;
   teams: Array<Team>;
   /** A ticket by id; null when it does not exist or is not yours to see */
   ticket?: Maybe<Ticket>;
   ticketByReference?: Maybe<Ticket>;
   /** Tickets the viewer may see, filtered and ordered (QUEUE by default) */
   tickets: TicketConnection;
+  /** Staff: running targets due within the window, soonest first */
+  ticketsAtRisk: Array<AtRiskTarget>;
   /** The signed-in user */
   viewer: User;
   workflow?: Maybe<Workflow>;
@@ -335,6 +474,19 @@ export type QueryAgentsArgs = {
 
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryPreviewSlaPolicyArgs = {
+  key: Scalars['String']['input'];
+};
+
+
+export type QuerySlaMetricsArgs = {
+  atRiskWithinMinutes?: Scalars['Int']['input'];
+  filter?: InputMaybe<SlaMetricsFilterInput>;
+  firstResponseWithinMinutes?: Scalars['Int']['input'];
+  groupBy?: SlaMetricsGroupBy;
 };
 
 
@@ -353,6 +505,12 @@ export type QueryTicketsArgs = {
   filter?: InputMaybe<TicketFilterInput>;
   first?: Scalars['Int']['input'];
   orderBy?: TicketOrder;
+};
+
+
+export type QueryTicketsAtRiskArgs = {
+  first?: Scalars['Int']['input'];
+  withinMinutes?: Scalars['Int']['input'];
 };
 
 
@@ -414,6 +572,260 @@ export type Role =
   | 'ADMIN'
   | 'AGENT'
   | 'REQUESTER';
+
+/** BUSINESS: the calendar’s business time; ALWAYS: 24/7 */
+export type SlaClock =
+  | 'ALWAYS'
+  | 'BUSINESS';
+
+export type SlaConditions = {
+  __typename?: 'SlaConditions';
+  categories?: Maybe<Array<Scalars['String']['output']>>;
+  channels?: Maybe<Array<Channel>>;
+  /** Organization ids (UUID) */
+  organizations?: Maybe<Array<Scalars['String']['output']>>;
+  /** Plan names */
+  plans?: Maybe<Array<Scalars['String']['output']>>;
+  priorities?: Maybe<Array<Priority>>;
+  /** Workflow keys */
+  workflows?: Maybe<Array<Scalars['String']['output']>>;
+};
+
+export type SlaConditionsInput = {
+  categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  channels?: InputMaybe<Array<Channel>>;
+  /** Organization ids (UUID) */
+  organizations?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Plan names */
+  plans?: InputMaybe<Array<Scalars['String']['input']>>;
+  priorities?: InputMaybe<Array<Priority>>;
+  /** Workflow keys */
+  workflows?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type SlaDuration = {
+  __typename?: 'SlaDuration';
+  clock: SlaClock;
+  /** ISO 8601; on a BUSINESS clock P1D is one business day */
+  within: Scalars['String']['output'];
+};
+
+export type SlaDurationInput = {
+  clock: SlaClock;
+  /** ISO 8601; on a BUSINESS clock P1D is one business day */
+  within: Scalars['String']['input'];
+};
+
+/** How the due date was reached */
+export type SlaExplanation = {
+  __typename?: 'SlaExplanation';
+  /** Holidays within the counted stretches that were skipped */
+  holidaysSkipped: Array<Holiday>;
+  segments: Array<SlaSegment>;
+  /** A sentence a person can read */
+  summary: Scalars['String']['output'];
+};
+
+export type SlaMetricsFilterInput = {
+  agentId?: InputMaybe<Scalars['ID']['input']>;
+  channel?: InputMaybe<Array<Channel>>;
+  /** Tickets created at or after */
+  from?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  planId?: InputMaybe<Scalars['ID']['input']>;
+  priority?: InputMaybe<Array<Priority>>;
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  /** Tickets created before */
+  to?: InputMaybe<Scalars['DateTimeISO']['input']>;
+};
+
+export type SlaMetricsGroup = {
+  __typename?: 'SlaMetricsGroup';
+  /** Tickets with a running target due within the at-risk window */
+  atRisk: Scalars['Int']['output'];
+  breaches: Scalars['Int']['output'];
+  /** Share of the tickets first-responded within the threshold */
+  firstRespondedWithinShare?: Maybe<Scalars['Float']['output']>;
+  firstResponseBusiness: SlaTimeStats;
+  firstResponseCalendar: SlaTimeStats;
+  /** The group’s value: a priority, an id, a date (YYYY-MM-DD) or week (2026-W47) */
+  key: Scalars['String']['output'];
+  label: Scalars['String']['output'];
+  resolutionBusiness: SlaTimeStats;
+  resolutionCalendar: SlaTimeStats;
+  targets: Array<SlaTargetCompliance>;
+  tickets: Scalars['Int']['output'];
+};
+
+export type SlaMetricsGroupBy =
+  | 'AGENT'
+  | 'DAY'
+  | 'NONE'
+  | 'PLAN'
+  | 'PRIORITY'
+  | 'TEAM'
+  | 'WEEK';
+
+export type SlaPolicy = {
+  __typename?: 'SlaPolicy';
+  active: Scalars['Boolean']['output'];
+  definition: SlaPolicyDefinition;
+  key: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** Policies are tried in ascending position; the first match wins */
+  position: Scalars['Int']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type SlaPolicyDefinition = {
+  __typename?: 'SlaPolicyDefinition';
+  calendarKey: Scalars['String']['output'];
+  /** All given conditions must hold; none: every ticket */
+  conditions: SlaConditions;
+  targets: Array<SlaTarget>;
+};
+
+export type SlaPolicyDefinitionInput = {
+  calendarKey: Scalars['String']['input'];
+  /** All given conditions must hold; none: every ticket */
+  conditions: SlaConditionsInput;
+  targets: Array<SlaTargetInput>;
+};
+
+export type SlaPolicyPayload = {
+  __typename?: 'SlaPolicyPayload';
+  errors: Array<UserError>;
+  policy?: Maybe<SlaPolicy>;
+};
+
+export type SlaPreviewRow = {
+  __typename?: 'SlaPreviewRow';
+  currentDueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  currentState?: Maybe<SlaTargetState>;
+  kind: SlaTargetKind;
+  newDueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  newState: SlaTargetState;
+  ticket: Ticket;
+};
+
+/** A stretch of the target’s clock in one status */
+export type SlaSegment = {
+  __typename?: 'SlaSegment';
+  /** The business intervals counted in the stretch */
+  businessIntervals: Array<TimeInterval>;
+  /** False: paused by its status category (or after resolution) */
+  counted: Scalars['Boolean']['output'];
+  end: Scalars['DateTimeISO']['output'];
+  /** Clock time in the stretch (business time on a BUSINESS clock) */
+  measuredSeconds: Scalars['Int']['output'];
+  /** True for the stretch from now to the due date, if nothing changes */
+  projected: Scalars['Boolean']['output'];
+  start: Scalars['DateTimeISO']['output'];
+  status: TicketStatus;
+};
+
+export type SlaTarget = {
+  __typename?: 'SlaTarget';
+  /** Reporting goal */
+  averageGoal?: Maybe<Scalars['String']['output']>;
+  breachTeamKey?: Maybe<Scalars['String']['output']>;
+  clock: SlaClock;
+  kind: SlaTargetKind;
+  /** Reporting goal */
+  normalGoal?: Maybe<Scalars['String']['output']>;
+  onBreach: BreachAction;
+  /** For tickets created outside business hours */
+  outsideBusinessHours?: Maybe<SlaDuration>;
+  pausedIn: Array<StatusCategory>;
+  /** FIRST_RESPONSE: entering one of these statuses also counts */
+  stopStatuses?: Maybe<Array<Scalars['String']['output']>>;
+  warnAtPercent: Array<Scalars['Int']['output']>;
+  /** ISO 8601; on a BUSINESS clock P1D is one business day */
+  within: Scalars['String']['output'];
+};
+
+export type SlaTargetCompliance = {
+  __typename?: 'SlaTargetCompliance';
+  breached: Scalars['Int']['output'];
+  /** met / (met + breached) */
+  complianceRate?: Maybe<Scalars['Float']['output']>;
+  kind: SlaTargetKind;
+  met: Scalars['Int']['output'];
+};
+
+export type SlaTargetInput = {
+  /** Reporting goal */
+  averageGoal?: InputMaybe<Scalars['String']['input']>;
+  breachTeamKey?: InputMaybe<Scalars['String']['input']>;
+  clock: SlaClock;
+  kind: SlaTargetKind;
+  /** Reporting goal */
+  normalGoal?: InputMaybe<Scalars['String']['input']>;
+  onBreach?: BreachAction;
+  /** For tickets created outside business hours */
+  outsideBusinessHours?: InputMaybe<SlaDurationInput>;
+  pausedIn?: Array<StatusCategory>;
+  /** FIRST_RESPONSE: entering one of these statuses also counts */
+  stopStatuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  warnAtPercent?: Array<Scalars['Int']['input']>;
+  /** ISO 8601; on a BUSINESS clock P1D is one business day */
+  within: Scalars['String']['input'];
+};
+
+export type SlaTargetKind =
+  | 'FIRST_RESPONSE'
+  | 'NEXT_RESPONSE'
+  | 'PERIODIC_UPDATE'
+  | 'RESOLUTION';
+
+export type SlaTargetState =
+  | 'ACHIEVED'
+  | 'ACTIVE'
+  | 'BREACHED'
+  | 'INACTIVE'
+  | 'PAUSED';
+
+export type SlaTargetStatus = {
+  __typename?: 'SlaTargetStatus';
+  achievedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  clock: SlaClock;
+  /** Cycles so far (NEXT_RESPONSE, PERIODIC_UPDATE) */
+  cycle: Scalars['Int']['output'];
+  /** When it breaches if nothing happens (none while paused) */
+  dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** As of now */
+  elapsedSeconds: Scalars['Int']['output'];
+  explain: SlaExplanation;
+  kind: SlaTargetKind;
+  nextWarningAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The outside-business-hours alternative applies */
+  outsideBusinessHours: Scalars['Boolean']['output'];
+  /** The status that pauses the clock now */
+  pausedBy?: Maybe<TicketStatus>;
+  pausedSeconds: Scalars['Int']['output'];
+  /** As of now; negative once breached */
+  remainingSeconds: Scalars['Int']['output'];
+  startedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  state: SlaTargetState;
+  targetSeconds: Scalars['Int']['output'];
+};
+
+/** Seconds; business time or calendar time as the field says */
+export type SlaTimeStats = {
+  __typename?: 'SlaTimeStats';
+  count: Scalars['Int']['output'];
+  meanSeconds?: Maybe<Scalars['Float']['output']>;
+  medianSeconds?: Maybe<Scalars['Float']['output']>;
+  p90Seconds?: Maybe<Scalars['Float']['output']>;
+};
+
+export type SlaVersionRef = {
+  __typename?: 'SlaVersionRef';
+  key: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
 
 export type StaleVersionUserError = UserError & {
   __typename?: 'StaleVersionUserError';
@@ -501,6 +913,8 @@ export type Ticket = Node & {
   reference: Scalars['String']['output'];
   relatedTickets: Array<RelatedTicket>;
   requester: User;
+  /** The ticket’s SLA targets; null when no policy applies */
+  sla?: Maybe<TicketSla>;
   status: TicketStatus;
   subject: Scalars['String']['output'];
   tags: Array<Scalars['String']['output']>;
@@ -565,6 +979,10 @@ export type TicketEvent = {
 export type TicketEventType =
   | 'COMMENT_ADDED'
   | 'FOLLOW_UP_OPENED'
+  | 'SLA_ACHIEVED'
+  | 'SLA_BREACHED'
+  | 'SLA_POLICY_APPLIED'
+  | 'SLA_WARNING'
   | 'STATUS_CHANGED'
   | 'TAGS_CHANGED'
   | 'TICKET_ASSIGNED'
@@ -602,6 +1020,13 @@ export type TicketPayload = {
   ticket?: Maybe<Ticket>;
 };
 
+export type TicketSla = {
+  __typename?: 'TicketSla';
+  calendar: SlaVersionRef;
+  policy: SlaVersionRef;
+  targets: Array<SlaTargetStatus>;
+};
+
 export type TicketStatus = {
   __typename?: 'TicketStatus';
   category: StatusCategory;
@@ -615,6 +1040,12 @@ export type TicketWorkflow = {
   key: Scalars['String']['output'];
   name: Scalars['String']['output'];
   version: Scalars['Int']['output'];
+};
+
+export type TimeInterval = {
+  __typename?: 'TimeInterval';
+  end: Scalars['DateTimeISO']['output'];
+  start: Scalars['DateTimeISO']['output'];
 };
 
 export type TimerAction =
@@ -652,6 +1083,22 @@ export type TransitionTicketInput = {
   ticketId: Scalars['ID']['input'];
   /** The status key to move to */
   to: Scalars['String']['input'];
+};
+
+export type UpdateBusinessCalendarInput = {
+  /** A new version */
+  definition?: InputMaybe<BusinessCalendarDefinitionInput>;
+  key: Scalars['String']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpdateSlaPolicyInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A new version */
+  definition?: InputMaybe<SlaPolicyDefinitionInput>;
+  key: Scalars['String']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  position?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type UpdateTicketInput = {
@@ -712,6 +1159,25 @@ export type UserErrorCode =
   | 'STALE_VERSION'
   | 'TICKET_CLOSED'
   | 'TRANSITION_NOT_ALLOWED';
+
+export type WeeklyInterval = {
+  __typename?: 'WeeklyInterval';
+  /** ISO weekday: 1 = Monday … 7 = Sunday */
+  day: Scalars['Int']['output'];
+  /** Local time HH:mm; 24:00 ends the day; at or before start crosses midnight */
+  end: Scalars['String']['output'];
+  /** Local time HH:mm */
+  start: Scalars['String']['output'];
+};
+
+export type WeeklyIntervalInput = {
+  /** ISO weekday: 1 = Monday … 7 = Sunday */
+  day: Scalars['Int']['input'];
+  /** Local time HH:mm; 24:00 ends the day; at or before start crosses midnight */
+  end: Scalars['String']['input'];
+  /** Local time HH:mm */
+  start: Scalars['String']['input'];
+};
 
 export type Workflow = Node & {
   __typename?: 'Workflow';
@@ -822,6 +1288,69 @@ type ErrorFields_TransitionNotAllowedUserError_Fragment = { __typename: 'Transit
 
 export type ErrorFieldsFragment = ErrorFields_ConflictUserError_Fragment | ErrorFields_InvalidInputUserError_Fragment | ErrorFields_NotFoundError_Fragment | ErrorFields_NotPermittedError_Fragment | ErrorFields_ReasonRequiredUserError_Fragment | ErrorFields_StaleVersionUserError_Fragment | ErrorFields_TicketClosedUserError_Fragment | ErrorFields_TransitionNotAllowedUserError_Fragment;
 
+export type TicketSlaQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type TicketSlaQuery = { __typename?: 'Query', ticket?: { __typename?: 'Ticket', id: string, status: { __typename?: 'TicketStatus', key: string }, sla?: { __typename?: 'TicketSla', policy: { __typename?: 'SlaVersionRef', key: string, version: number }, calendar: { __typename?: 'SlaVersionRef', key: string, version: number }, targets: Array<{ __typename?: 'SlaTargetStatus', kind: SlaTargetKind, state: SlaTargetState, clock: SlaClock, targetSeconds: number, outsideBusinessHours: boolean, cycle: number, startedAt?: string | null, dueAt?: string | null, elapsedSeconds: number, remainingSeconds: number, pausedSeconds: number, achievedAt?: string | null, breachedAt?: string | null, nextWarningAt?: string | null, pausedBy?: { __typename?: 'TicketStatus', key: string } | null, explain: { __typename?: 'SlaExplanation', summary: string, segments: Array<{ __typename?: 'SlaSegment', start: string, end: string, counted: boolean, projected: boolean, measuredSeconds: number, status: { __typename?: 'TicketStatus', key: string }, businessIntervals: Array<{ __typename?: 'TimeInterval', start: string, end: string }> }>, holidaysSkipped: Array<{ __typename?: 'Holiday', date: string, name?: string | null }> } }> } | null } | null };
+
+export type SlaMetricsQueryVariables = Exact<{
+  filter?: InputMaybe<SlaMetricsFilterInput>;
+  groupBy?: InputMaybe<SlaMetricsGroupBy>;
+  within?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type SlaMetricsQuery = { __typename?: 'Query', slaMetrics: Array<{ __typename?: 'SlaMetricsGroup', key: string, label: string, tickets: number, firstRespondedWithinShare?: number | null, breaches: number, atRisk: number, firstResponseCalendar: { __typename?: 'SlaTimeStats', count: number, meanSeconds?: number | null, medianSeconds?: number | null, p90Seconds?: number | null }, firstResponseBusiness: { __typename?: 'SlaTimeStats', count: number, meanSeconds?: number | null, medianSeconds?: number | null, p90Seconds?: number | null }, resolutionCalendar: { __typename?: 'SlaTimeStats', count: number, meanSeconds?: number | null, medianSeconds?: number | null, p90Seconds?: number | null }, resolutionBusiness: { __typename?: 'SlaTimeStats', count: number, meanSeconds?: number | null }, targets: Array<{ __typename?: 'SlaTargetCompliance', kind: SlaTargetKind, met: number, breached: number, complianceRate?: number | null }> }> };
+
+export type TicketsAtRiskQueryVariables = Exact<{
+  within?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type TicketsAtRiskQuery = { __typename?: 'Query', ticketsAtRisk: Array<{ __typename?: 'AtRiskTarget', kind: SlaTargetKind, dueAt: string, secondsToBreach: number, ticket: { __typename?: 'Ticket', id: string, reference: string } }> };
+
+export type PreviewSlaPolicyQueryVariables = Exact<{
+  key: Scalars['String']['input'];
+}>;
+
+
+export type PreviewSlaPolicyQuery = { __typename?: 'Query', previewSlaPolicy: Array<{ __typename?: 'SlaPreviewRow', kind: SlaTargetKind, currentState?: SlaTargetState | null, currentDueAt?: string | null, newState: SlaTargetState, newDueAt?: string | null, ticket: { __typename?: 'Ticket', id: string } }> };
+
+export type ApplySlaPolicyMutationVariables = Exact<{
+  key: Scalars['String']['input'];
+}>;
+
+
+export type ApplySlaPolicyMutation = { __typename?: 'Mutation', applySlaPolicy: { __typename?: 'ApplySlaPolicyPayload', tickets?: number | null, errors: Array<{ __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', expectedVersion: number, currentVersion: number, code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', from: string, to: string, allowedTargets: Array<string>, code: UserErrorCode, message: string, field?: string | null }> } };
+
+export type CreateBusinessCalendarMutationVariables = Exact<{
+  input: CreateBusinessCalendarInput;
+}>;
+
+
+export type CreateBusinessCalendarMutation = { __typename?: 'Mutation', createBusinessCalendar: { __typename?: 'BusinessCalendarPayload', calendar?: { __typename?: 'BusinessCalendar', key: string, version: number, businessDayHours: number } | null, errors: Array<{ __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', expectedVersion: number, currentVersion: number, code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', from: string, to: string, allowedTargets: Array<string>, code: UserErrorCode, message: string, field?: string | null }> } };
+
+export type CreateSlaPolicyMutationVariables = Exact<{
+  input: CreateSlaPolicyInput;
+}>;
+
+
+export type CreateSlaPolicyMutation = { __typename?: 'Mutation', createSlaPolicy: { __typename?: 'SlaPolicyPayload', policy?: { __typename?: 'SlaPolicy', key: string, version: number } | null, errors: Array<{ __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', expectedVersion: number, currentVersion: number, code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', from: string, to: string, allowedTargets: Array<string>, code: UserErrorCode, message: string, field?: string | null }> } };
+
+export type UpdateSlaPolicyMutationVariables = Exact<{
+  input: UpdateSlaPolicyInput;
+}>;
+
+
+export type UpdateSlaPolicyMutation = { __typename?: 'Mutation', updateSlaPolicy: { __typename?: 'SlaPolicyPayload', policy?: { __typename?: 'SlaPolicy', key: string, version: number } | null, errors: Array<{ __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', expectedVersion: number, currentVersion: number, code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', from: string, to: string, allowedTargets: Array<string>, code: UserErrorCode, message: string, field?: string | null }> } };
+
+export type SlaPoliciesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SlaPoliciesQuery = { __typename?: 'Query', slaPolicies: Array<{ __typename?: 'SlaPolicy', key: string, position: number, version: number, definition: { __typename?: 'SlaPolicyDefinition', calendarKey: string, conditions: { __typename?: 'SlaConditions', workflows?: Array<string> | null, plans?: Array<string> | null, priorities?: Array<Priority> | null }, targets: Array<{ __typename?: 'SlaTarget', kind: SlaTargetKind, within: string, clock: SlaClock, normalGoal?: string | null, averageGoal?: string | null, stopStatuses?: Array<string> | null, outsideBusinessHours?: { __typename?: 'SlaDuration', within: string, clock: SlaClock } | null }> } }> };
+
 export type CreateTicketMutationVariables = Exact<{
   input: CreateTicketInput;
 }>;
@@ -928,6 +1457,15 @@ export type UpdateWorkflowMutation = { __typename?: 'Mutation', updateWorkflow: 
 
 export const TicketFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}}]} as unknown as DocumentNode<TicketFieldsFragment, unknown>;
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
+export const TicketSlaDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TicketSla"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sla"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"calendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"clock"}},{"kind":"Field","name":{"kind":"Name","value":"targetSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"outsideBusinessHours"}},{"kind":"Field","name":{"kind":"Name","value":"cycle"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"elapsedSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"remainingSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"pausedSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"pausedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"achievedAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextWarningAt"}},{"kind":"Field","name":{"kind":"Name","value":"explain"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"segments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"counted"}},{"kind":"Field","name":{"kind":"Name","value":"projected"}},{"kind":"Field","name":{"kind":"Name","value":"measuredSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"businessIntervals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"holidaysSkipped"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<TicketSlaQuery, TicketSlaQueryVariables>;
+export const SlaMetricsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SlaMetrics"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaMetricsFilterInput"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"groupBy"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaMetricsGroupBy"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"within"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaMetrics"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"groupBy"},"value":{"kind":"Variable","name":{"kind":"Name","value":"groupBy"}}},{"kind":"Argument","name":{"kind":"Name","value":"firstResponseWithinMinutes"},"value":{"kind":"Variable","name":{"kind":"Name","value":"within"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"tickets"}},{"kind":"Field","name":{"kind":"Name","value":"firstResponseCalendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"firstResponseBusiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"resolutionCalendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"resolutionBusiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"firstRespondedWithinShare"}},{"kind":"Field","name":{"kind":"Name","value":"breaches"}},{"kind":"Field","name":{"kind":"Name","value":"atRisk"}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"met"}},{"kind":"Field","name":{"kind":"Name","value":"breached"}},{"kind":"Field","name":{"kind":"Name","value":"complianceRate"}}]}}]}}]}}]} as unknown as DocumentNode<SlaMetricsQuery, SlaMetricsQueryVariables>;
+export const TicketsAtRiskDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TicketsAtRisk"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"within"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketsAtRisk"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"withinMinutes"},"value":{"kind":"Variable","name":{"kind":"Name","value":"within"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"secondsToBreach"}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}}]}}]}}]}}]} as unknown as DocumentNode<TicketsAtRiskQuery, TicketsAtRiskQueryVariables>;
+export const PreviewSlaPolicyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PreviewSlaPolicy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"previewSlaPolicy"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"currentState"}},{"kind":"Field","name":{"kind":"Name","value":"currentDueAt"}},{"kind":"Field","name":{"kind":"Name","value":"newState"}},{"kind":"Field","name":{"kind":"Name","value":"newDueAt"}}]}}]}}]} as unknown as DocumentNode<PreviewSlaPolicyQuery, PreviewSlaPolicyQueryVariables>;
+export const ApplySlaPolicyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ApplySlaPolicy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"applySlaPolicy"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"tickets"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<ApplySlaPolicyMutation, ApplySlaPolicyMutationVariables>;
+export const CreateBusinessCalendarDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateBusinessCalendar"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateBusinessCalendarInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createBusinessCalendar"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"calendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"businessDayHours"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<CreateBusinessCalendarMutation, CreateBusinessCalendarMutationVariables>;
+export const CreateSlaPolicyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateSlaPolicy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateSlaPolicyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createSlaPolicy"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<CreateSlaPolicyMutation, CreateSlaPolicyMutationVariables>;
+export const UpdateSlaPolicyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateSlaPolicy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateSlaPolicyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateSlaPolicy"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<UpdateSlaPolicyMutation, UpdateSlaPolicyMutationVariables>;
+export const SlaPoliciesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SlaPolicies"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaPolicies"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"calendarKey"}},{"kind":"Field","name":{"kind":"Name","value":"conditions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"workflows"}},{"kind":"Field","name":{"kind":"Name","value":"plans"}},{"kind":"Field","name":{"kind":"Name","value":"priorities"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"within"}},{"kind":"Field","name":{"kind":"Name","value":"clock"}},{"kind":"Field","name":{"kind":"Name","value":"normalGoal"}},{"kind":"Field","name":{"kind":"Name","value":"averageGoal"}},{"kind":"Field","name":{"kind":"Name","value":"stopStatuses"}},{"kind":"Field","name":{"kind":"Name","value":"outsideBusinessHours"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"within"}},{"kind":"Field","name":{"kind":"Name","value":"clock"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<SlaPoliciesQuery, SlaPoliciesQueryVariables>;
 export const CreateTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TicketFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<CreateTicketMutation, CreateTicketMutationVariables>;
 export const UpdateTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TicketFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<UpdateTicketMutation, UpdateTicketMutationVariables>;
 export const AddCommentDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddComment"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AddCommentInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addComment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"comment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"internal"}},{"kind":"Field","name":{"kind":"Name","value":"authorKind"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TicketFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"createdFollowUp"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<AddCommentMutation, AddCommentMutationVariables>;
