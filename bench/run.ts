@@ -15,7 +15,9 @@ import { buildDocketSchema } from '../src/server/schema.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger } from '../src/shared/logger.js';
 import { openBenchDatabase, type BenchDatabase } from './database.js';
+import { runCalendarBench } from './calendar.js';
 import { startFloor, type FloorServer } from './floor.js';
+import { runSlaMetricsBench, seedSlaTargets } from './sla-metrics.js';
 import { LoadGenerator, type LoadRequest, type RoundStats } from './load.js';
 import { seedTickets } from './seed.js';
 import { fmt, median, table } from './stats.js';
@@ -226,6 +228,27 @@ async function main(): Promise<void> {
     console.log(
       `ratio Docket/floor: ${fmt(ratio, 3)}× (median of per-round ratios; ratio of medians ${fmt(docketRps / floorRps, 3)}×)` +
         ` — goal ≥ ${GOAL}×: ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+    );
+
+    // The SLA engine's two figures (issue 3): the calendar calculator, and slaMetrics over the same tickets.
+    console.log('');
+    console.log(await runCalendarBench());
+    const seedClient = new pg.Client({ connectionString: db.url });
+    await seedClient.connect();
+    try {
+      log(`seeding SLA targets: ${(await seedSlaTargets(seedClient)).toLocaleString('en-US')} rows`);
+    } finally {
+      await seedClient.end();
+    }
+    console.log('');
+    console.log(
+      await runSlaMetricsBench({
+        databaseUrl: db.url,
+        graphqlUrl: server.url,
+        token,
+        rounds: 5,
+        perRound: 5,
+      }),
     );
     console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);
   } finally {

@@ -83,8 +83,8 @@ describe('BusinessCalendar: Europe/Paris Mon–Fri 09:00–18:00', () => {
   it('counts durations of weeks (3 × 45 h from Monday 09:00 ends Friday 18:00 two weeks later)', () => {
     const cal2 = office();
     expect(local(cal2.addBusinessTime(at('2026-06-01T09:00'), 135 * H))).toBe('2026-06-19T18:00:00+02:00');
-    expect(local(cal2.addBusinessTime(at('2026-06-01T09:00'), 1000 * H))).toBe(
-      local(new ReferenceCalendar(cal2Def()).addBusinessTime(at('2026-06-01T09:00'), 1000 * H)),
+    expect(local(cal2.addBusinessTime(at('2026-06-01T09:00'), 300 * H))).toBe(
+      local(new ReferenceCalendar(cal2Def()).addBusinessTime(at('2026-06-01T09:00'), 300 * H)),
     );
     function cal2Def(): BusinessCalendarDefinition {
       return { timeZone: PARIS, alwaysOpen: false, weekly: days(MON_FRI, '09:00', '18:00'), holidays: [] };
@@ -260,9 +260,16 @@ describe('BusinessCalendar: shapes', () => {
     expect(c).not.toBe(a);
   });
 
-  it('rejects negative durations', () => {
+  it('rejects negative durations and non-finite instants', () => {
     expect(() => office().addBusinessTime(0, -1)).toThrow(RangeError);
     expect(() => office().addBusinessTime(Number.NaN, 1)).toThrow(RangeError);
+    expect(() => office().businessTimeBetween(0, Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
+
+  it('gives up (RangeError) when there is no business time for about ten years', () => {
+    const closed = office([{ date: '2026-01-01', endDate: '2045-12-31', name: 'Closed' }]);
+    expect(() => closed.addBusinessTime(at('2026-03-09T10:00'), H)).toThrow(RangeError);
+    expect(closed.businessTimeBetween(at('2026-01-01T00:00'), at('2027-01-01T00:00'))).toBe(0);
   });
 });
 

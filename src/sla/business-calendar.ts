@@ -251,6 +251,11 @@ export function validateCalendar(def: BusinessCalendarDefinition): CalendarProbl
 // ---------------------------------------------------------------------------------------------------
 // The calculator
 
+function checkRange(method: string, a: number, b: number): void {
+  if (!Number.isFinite(a) || !Number.isFinite(b))
+    throw new RangeError(`${method}(${a}, ${b}): expected two finite instants`);
+}
+
 interface DayRecord {
   /** Day number: the local date as whole days since 1970-01-01. */
   readonly d: number;
@@ -376,8 +381,9 @@ export class BusinessCalendar {
     }
   }
 
-  /** Business ms in [a, b); 0 when b <= a. */
+  /** Business ms in [a, b); 0 when b <= a. Throws a RangeError for a non-finite bound. */
   businessTimeBetween(a: number, b: number): number {
+    checkRange('businessTimeBetween', a, b);
     if (!(b > a)) return 0;
     if (this.alwaysOpen) return b - a;
     let r = this.dayAt(a);
@@ -415,6 +421,7 @@ export class BusinessCalendar {
    * midnight, an always-open calendar) are merged into one.
    */
   intervalsBetween(a: number, b: number): BusinessInterval[] {
+    checkRange('intervalsBetween', a, b);
     if (!(b > a)) return [];
     if (this.alwaysOpen) return [{ start: a, end: b }];
     const out: BusinessInterval[] = [];
@@ -440,6 +447,7 @@ export class BusinessCalendar {
    * calendar.
    */
   holidaysBetween(a: number, b: number): HolidayOccurrence[] {
+    checkRange('holidaysBetween', a, b);
     if (!(b > a) || this.alwaysOpen) return [];
     const out: HolidayOccurrence[] = [];
     const last = this.dayAt(b).d;
