@@ -4,6 +4,19 @@ import { organizationFromRow, planFromRow, teamFromRow, userFromRow } from '../d
 import type { Team } from '../directory/team.entity.js';
 import { TICKET_COLUMNS, ticketFromRow } from '../ticket/ticket-read.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import type { StoredEvent } from '../sla/sla-service.js';
+
+export interface SlaHeader {
+  ticket_id: string;
+  policy_version_id: string;
+  calendar_version_id: string;
+  policy_key: string;
+  policy_name: string;
+  policy_version: number;
+  calendar_key: string;
+  calendar_name: string;
+  calendar_version: number;
+}
 import { readRows } from '../db/read.js';
 import { sqlArray } from '../db/sql.js';
 
@@ -44,6 +57,38 @@ export function createLoaders(em: EntityManager) {
       const rows = await em.find(WorkflowVersion, { id: { $in: [...ids] } }, { populate: ['workflow'] });
       const map = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => map.get(id));
+    }),
+    /** The SLA header of each ticket: policy and calendar versions with their names. */
+    slaHeader: new DataLoader<string, SlaHeader | undefined>(async (ids) => {
+      const rows = await readRows<SlaHeader>(
+        em,
+        `select ts.ticket_id, ts.policy_version_id, ts.calendar_version_id, p.key as policy_key, p.name as policy_name,
+                v.version as policy_version, bc.key as calendar_key, bc.name as calendar_name, cv.version as calendar_version
+           from ticket_sla ts
+           join sla_policy_version v on v.id = ts.policy_version_id join sla_policy p on p.id = v.policy_id
+           join business_calendar_version cv on cv.id = ts.calendar_version_id join business_calendar bc on bc.id = cv.calendar_id
+          where ts.ticket_id = any(?::uuid[])`,
+        [sqlArray(ids)],
+      );
+      const map = new Map(rows.map((r) => [r.ticket_id, r]));
+      return ids.map((id) => map.get(id));
+    }),
+    /** Each ticket's event history (what the SLA clock is computed from), oldest first. */
+    history: new DataLoader<string, StoredEvent[]>(async (ids) => {
+      const rows = await readRows<{
+        ticket_id: string;
+        type: string;
+        payload: Record<string, unknown>;
+        occurred_at: Date | string;
+      }>(
+        em,
+        'select ticket_id, type, payload, occurred_at from ticket_event where ticket_id = any(?::uuid[]) order by seq',
+        [sqlArray(ids)],
+      );
+      const map = new Map<string, StoredEvent[]>(ids.map((id) => [id, []]));
+      for (const r of rows)
+        map.get(r.ticket_id)!.push({ type: r.type, payload: r.payload, occurredAt: new Date(r.occurred_at) });
+      return ids.map((id) => map.get(id)!);
     }),
     teamsOfUser: new DataLoader<string, Team[]>(async (ids) => {
       const rows = await readRows<{ user_id: string; team_id: string }>(

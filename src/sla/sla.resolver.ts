@@ -1,7 +1,5 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isStaff } from '../access/policy.js';
-import { readRows } from '../db/read.js';
-import { sqlArray } from '../db/sql.js';
 import { useCaseContext, type RequestContext } from '../server/context.js';
 import { parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
@@ -22,7 +20,7 @@ import {
   updateBusinessCalendar,
   updateSlaPolicy,
 } from './save-sla.js';
-import { calendarDefinition, evaluateTicketSla } from './sla-service.js';
+import { calendarDefinition, evaluateFromHistory } from './sla-service.js';
 import {
   BusinessCalendarEntity,
   BusinessCalendarVersion,
@@ -276,17 +274,6 @@ export class SlaReportResolver {
   }
 }
 
-interface SlaHeader {
-  ticket_id: string;
-  policy_key: string;
-  policy_name: string;
-  policy_version: number;
-  calendar_key: string;
-  calendar_name: string;
-  calendar_version: number;
-  calendar_version_id: string;
-}
-
 const seconds = (ms: number) => Math.round(ms / 1000);
 
 @Resolver(() => TicketType)
@@ -297,23 +284,24 @@ export class TicketSlaResolver {
   })
   async sla(@Root() t: TicketRoot, @Ctx() ctx: RequestContext): Promise<TicketSlaType | null> {
     const c = authed(ctx);
-    const [header] = await readRows<SlaHeader>(
-      c.em,
-      `select ts.ticket_id, p.key as policy_key, p.name as policy_name, v.version as policy_version,
-              bc.key as calendar_key, bc.name as calendar_name, cv.version as calendar_version, cv.id as calendar_version_id
-         from ticket_sla ts
-         join sla_policy_version v on v.id = ts.policy_version_id join sla_policy p on p.id = v.policy_id
-         join business_calendar_version cv on cv.id = ts.calendar_version_id join business_calendar bc on bc.id = cv.calendar_id
-        where ts.ticket_id = any(?::uuid[])`,
-      [sqlArray([t.id])],
-    );
+    // Batched per page: one statement for the headers, one for the histories, whatever the page size.
+    const [header, events] = await Promise.all([
+      c.loaders.slaHeader.load(t.id),
+      c.loaders.history.load(t.id),
+    ]);
     if (!header) return null;
     const def = await definitionOf(c.em, t.workflowVersion.id);
     const now = c.clock.now();
-    const evaluated = await evaluateTicketSla(c.em, t, def, now);
+    const evaluated = await evaluateFromHistory(c.em, {
+      events,
+      def,
+      now,
+      policyVersionId: header.policy_version_id,
+      calendarVersionId: header.calendar_version_id,
+    });
     const calendar = createCalendar(await calendarDefinition(c.em, header.calendar_version_id));
     const order = ['FIRST_RESPONSE', 'NEXT_RESPONSE', 'PERIODIC_UPDATE', 'RESOLUTION'];
-    const targets = (evaluated?.results ?? []).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    const targets = evaluated.results.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
     return {
       policy: { key: header.policy_key, name: header.policy_name, version: header.policy_version },
       calendar: { key: header.calendar_key, name: header.calendar_name, version: header.calendar_version },
