@@ -63,7 +63,7 @@ interface Row {
 const ref = (type: string, id: string | null, name: string | null) =>
   id === null ? null : { id: toGlobalId(type, id), name };
 
-// Timestamps stay text, as on MikroORM's connections, so the cursors come out byte for byte the same.
+// Timestamps stay text, as on MikroORM's connections; cursors carry them as ISO 8601, as Docket's do.
 const types = new pg.TypeOverrides();
 types.setTypeParser(1184, (s: string) => s);
 
@@ -90,7 +90,9 @@ export async function startFloor(databaseUrl: string, poolMax: number): Promise<
         tickets: {
           totalCount: Number(rows[0]?.total ?? 0),
           edges: page.map((r) => ({
-            cursor: Buffer.from(JSON.stringify([r.priority_rank, r.created_at, r.id])).toString('base64url'),
+            cursor: Buffer.from(
+              JSON.stringify([r.priority_rank, new Date(r.created_at).toISOString(), r.id]),
+            ).toString('base64url'),
             node: {
               id: toGlobalId('Ticket', r.id!),
               reference: r.reference,

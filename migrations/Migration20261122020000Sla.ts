@@ -61,6 +61,8 @@ create index "ticket_sla_target_state_kind_idx" on "ticket_sla_target" ("state",
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop index if exists "ticket_resolved_at_index"`);
+    this.addSql(`alter table "ticket" drop column if exists "resolved_at"`);
     for (const table of [
       'ticket_sla_target',
       'ticket_sla',

@@ -33,8 +33,8 @@ export interface BusinessCalendarDefinition {
   holidays: Holiday[];
   /**
    * The length of one business day, in hours, for targets stated in business days (seed 000).
-   * Defaults to the calendar's ordinary daily hours: the most common total of a working weekday
-   * (9 for 09:00–18:00); 24 on an always-open calendar.
+   * Defaults to the calendar's ordinary daily hours: the most common daily total among the days that
+   * have hours (the larger one on a tie; 9 for 09:00–18:00 Monday to Friday); 24 when always open.
    */
   hoursPerBusinessDay?: number;
 }

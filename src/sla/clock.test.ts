@@ -168,5 +168,30 @@ describe('the SLA clock', () => {
     expect(targetLengthMs('P3D', 'BUSINESS', calendar)).toBe(27 * H);
     expect(targetLengthMs('P1DT2H', 'BUSINESS', calendar)).toBe(11 * H);
     expect(targetLengthMs('P1D', 'ALWAYS', calendar)).toBe(24 * H);
+    expect(targetLengthMs('PT24H', 'BUSINESS', calendar)).toBe(24 * H); // hours stay hours
+    expect(targetLengthMs('P1W', 'BUSINESS', calendar)).toBe(7 * 9 * H);
+  });
+
+  it('a requester reply that reopens a resolved ticket starts a next-response cycle', () => {
+    const timeline: TimelineEntry[] = [
+      { at: t('2026-11-23T10:20:00Z'), kind: 'AGENT_REPLY' },
+      status('2026-11-23T10:30:00Z', 'solved', 'RESOLVED'),
+      // the reply and the reopen it causes share an instant; the reply is recorded first
+      { at: t('2026-11-23T12:00:00Z'), kind: 'REQUESTER_REPLY' },
+      status('2026-11-23T12:00:00Z', 'open', 'OPEN'),
+    ];
+    const [next] = run([target('NEXT_RESPONSE', 'PT30M')], timeline, '2026-11-23T12:10:00Z');
+    expect(next).toMatchObject({ state: 'ACTIVE', cycle: 1, dueAt: t('2026-11-23T12:30:00Z') });
+  });
+
+  it('keeps the instant of every breach, also in cycles a later reply has ended', () => {
+    const timeline: TimelineEntry[] = [{ at: t('2026-11-23T11:30:00Z'), kind: 'AGENT_REPLY' }];
+    const [update] = run([target('PERIODIC_UPDATE', 'PT1H')], timeline, '2026-11-23T11:30:00Z');
+    expect(update).toMatchObject({
+      state: 'ACTIVE',
+      cycle: 2,
+      breaches: 1,
+      breachTimes: [t('2026-11-23T11:00:00Z')],
+    });
   });
 });

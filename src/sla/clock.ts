@@ -78,19 +78,25 @@ export interface TargetResult {
   nextWarningAt?: number;
   /** The warning thresholds (percent) already passed in the current cycle. */
   warningsPassed: number[];
-  /** Breaches over all cycles. */
+  /** Breaches over all cycles, and when each happened. */
   breaches: number;
+  breachTimes: number[];
   /** The current (or last) cycle's stretches, for explain. */
   segments: Segment[];
 }
 
 const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
 
-/** The target's length in ms of its clock: a business day is the calendar's business day length. */
+/**
+ * The target's length in ms of its clock. On a BUSINESS clock the days of the duration are business
+ * days (the calendar's business day length; a week, W, is 7 of them) and its hours, minutes and seconds
+ * are business hours, minutes and seconds: P3D = 27 business hours on a 9-hour day, PT24H = 24.
+ */
 export function targetLengthMs(within: string, clock: SlaClockKind, calendar: SlaCalendar): number {
   const ms = durationMs(within);
   if (clock === 'ALWAYS') return ms;
-  const days = Math.floor(ms / 86_400_000);
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?/.exec(within);
+  const days = Number(m?.[1] ?? 0) * 7 + Number(m?.[2] ?? 0);
   return days * calendar.businessDayMs + (ms - days * 86_400_000);
 }
 
@@ -114,7 +120,11 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
   const advance = (a: number, ms: number) => (clock === 'ALWAYS' ? a + ms : calendar.addBusinessTime(a, ms));
 
   // The status in force over time, and the cycles during which the target is armed.
-  const entries = input.timeline.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
+  // At one instant a status change comes before the replies made with it: a requester's reply that
+  // reopens a resolved ticket then starts a next-response cycle on the reopened ticket.
+  const entries = input.timeline
+    .filter((e) => e.at <= now)
+    .sort((a, b) => a.at - b.at || (a.kind === 'STATUS' ? 0 : 1) - (b.kind === 'STATUS' ? 0 : 1));
   const statusAt: { at: number; status: string; category: StatusCategory }[] = [
     { at: input.createdAt, ...input.initialStatus },
   ];
@@ -177,6 +187,7 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
   let elapsed = 0;
   let paused = 0;
   let breaches = 0;
+  const breachTimes: number[] = [];
   let breachedAt: number | undefined;
   let segments: Segment[] = [];
   for (const c of cycles) {
@@ -206,6 +217,7 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
       ) {
         breachedAt = advance(a, targetMs - elapsed);
         breaches++;
+        breachTimes.push(breachedAt);
       }
       elapsed += ms;
     }
@@ -242,6 +254,7 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
     breachedAt,
     warningsPassed,
     breaches,
+    breachTimes,
     segments,
   };
   if (running && !pausedNow) {

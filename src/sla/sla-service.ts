@@ -273,8 +273,9 @@ export async function recomputeTicketSla(
         elapsedMs: r.elapsedMs,
       });
     }
-    if (r.breachedAt !== undefined && row.breachedAt?.getTime() !== r.breachedAt) {
-      record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle: r.cycle, breachedAt: date(r.breachedAt) });
+    // Every breach is recorded once, including one in a cycle a late reply has just ended.
+    for (const at of r.breachTimes.slice(row.breaches ?? 0)) {
+      record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle: r.cycle, breachedAt: new Date(at) });
     }
     Object.assign(row, {
       state: r.state,

@@ -118,6 +118,7 @@ export class TicketSla {
 @Unique({ properties: ['ticketId', 'kind'] })
 @Index({ name: 'ticket_sla_target_due_idx', properties: ['dueAt'] })
 @Index({ name: 'ticket_sla_target_warning_idx', properties: ['nextWarningAt'] })
+@Index({ name: 'ticket_sla_target_state_kind_idx', properties: ['state', 'kind'] })
 export class TicketSlaTarget {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

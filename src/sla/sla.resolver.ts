@@ -57,7 +57,7 @@ type PolicyRoot = Readonly<SlaPolicy>;
 
 function staffOnly(ctx: RequestContext) {
   const c = authed(ctx);
-  if (!isStaff(c.actor)) throw new NotPermittedError('see SLA reports');
+  if (!isStaff(c.actor)) throw new NotPermittedError('see SLA configuration and reports');
   return c;
 }
 
@@ -65,7 +65,7 @@ function staffOnly(ctx: RequestContext) {
 export class BusinessCalendarResolver {
   @Query(() => [BusinessCalendarType])
   async businessCalendars(@Ctx() ctx: RequestContext): Promise<BusinessCalendarEntity[]> {
-    authed(ctx);
+    staffOnly(ctx);
     return ctx.em.find(BusinessCalendarEntity, {}, { orderBy: { key: 'asc' } });
   }
 
@@ -132,12 +132,13 @@ export class BusinessCalendarResolver {
 export class SlaPolicyResolver {
   @Query(() => [SlaPolicyType], { description: 'In the order they are tried' })
   async slaPolicies(@Ctx() ctx: RequestContext): Promise<SlaPolicy[]> {
-    authed(ctx);
+    staffOnly(ctx);
     return ctx.em.find(SlaPolicy, {}, { orderBy: { position: 'asc', key: 'asc' } });
   }
 
   @Query(() => [SlaPreviewRow], {
-    description: 'Admins, a dry run: open tickets on older versions and their new due dates',
+    description:
+      'Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call)',
   })
   async previewSlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<SlaPreviewRow[]> {
     const c = authed(ctx);
@@ -195,7 +196,8 @@ export class SlaPolicyResolver {
   }
 
   @Mutation(() => ApplySlaPolicyPayload, {
-    description: 'Admins: move open tickets onto the current version; recorded in their event log',
+    description:
+      'Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log',
   })
   async applySlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<ApplySlaPolicyPayload> {
     const c = authed(ctx);
@@ -369,7 +371,10 @@ function explain(
   const holidays = business
     ? stretches.filter((s) => s.counted).flatMap((s) => calendar.holidaysBetween(s.start, s.end))
     : [];
-  const h = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+  const h = (ms: number) => {
+    const minutes = Math.round(ms / 60_000);
+    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  };
   const summary =
     `${r.kind} target ${h(r.targetMs)} of ${business ? 'business time' : 'time (24/7)'}` +
     (r.outsideHoursAlternative ? ' (created outside business hours)' : '') +

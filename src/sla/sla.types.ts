@@ -403,13 +403,17 @@ export class SlaMetricsGroup {
   @Field(() => SlaTimeStats)
   firstResponseCalendar!: SlaTimeStats;
 
-  @Field(() => SlaTimeStats)
+  @Field(() => SlaTimeStats, {
+    description: 'Measured on the target’s own clock: business time, or 24/7 where the target runs 24/7',
+  })
   firstResponseBusiness!: SlaTimeStats;
 
   @Field(() => SlaTimeStats)
   resolutionCalendar!: SlaTimeStats;
 
-  @Field(() => SlaTimeStats)
+  @Field(() => SlaTimeStats, {
+    description: 'Measured on the target’s own clock: business time, or 24/7 where the target runs 24/7',
+  })
   resolutionBusiness!: SlaTimeStats;
 
   @Field(() => Float, {
