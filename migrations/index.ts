@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
 import { Migration20261122010000CommentCounts } from './Migration20261122010000CommentCounts.js';
 import { Migration20261122020000Sla } from './Migration20261122020000Sla.js';
+import { Migration20261122030000Timers } from './Migration20261122030000Timers.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -11,4 +12,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
   { name: 'Migration20261122010000CommentCounts', class: Migration20261122010000CommentCounts },
   { name: 'Migration20261122020000Sla', class: Migration20261122020000Sla },
+  { name: 'Migration20261122030000Timers', class: Migration20261122030000Timers },
 ];

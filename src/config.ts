@@ -33,6 +33,14 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  MONGODB_URL: z
+    .string()
+    .regex(
+      /^mongodb(\+srv)?:\/\//,
+      'must be a mongodb:// or mongodb+srv:// URL (a replica set in production)',
+    )
+    .optional(),
+  SCHEDULER: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
   EMBEDDED_PG_PORT: port(54329),
   DB_POOL_MAX: z.coerce
@@ -60,6 +68,10 @@ export interface Config {
   port: number;
   /** Undefined means "start the embedded PostgreSQL in dataDir". */
   databaseUrl?: string;
+  /** Agenda's job store; undefined: the PostgreSQL database. */
+  mongoUrl?: string;
+  /** Whether `serve` also runs the scheduler (off: API only; a `worker` runs it). */
+  schedulerInProcess: boolean;
   dataDir: string;
   embeddedPgPort: number;
   dbPoolMax: number;
@@ -73,7 +85,7 @@ export interface Config {
 }
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL']);
+const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -110,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    mongoUrl: e.MONGODB_URL,
+    schedulerInProcess: e.SCHEDULER === 'on',
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dbPoolMax: e.DB_POOL_MAX,

@@ -9,10 +9,13 @@ import { startServer } from './server/app.js';
 import { buildDocketSchema } from './server/schema.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/logger.js';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { DeadlineScheduler } from './scheduler/scheduler.js';
 
 const USAGE = `usage: docket <command>
-  serve            start the GraphQL server (default)
+  serve            start the GraphQL server (default), with the scheduler unless SCHEDULER=off
+  worker           run only the scheduler (deadline jobs and the sweep)
   migrate          apply pending database migrations
   seed             load the workflow presets and the demo data (idempotent)
   token <email>    print a bearer token for a user
@@ -20,8 +23,48 @@ const USAGE = `usage: docket <command>
 
 interface Database {
   orm: MikroORM;
+  url: string;
   embedded?: EmbeddedDatabase;
   close(): Promise<void>;
+}
+
+function createScheduler(config: Config, db: Database, logger: Logger, process: boolean): DeadlineScheduler {
+  const scheduler = new DeadlineScheduler({
+    databaseUrl: db.url,
+    mongoUrl: config.mongoUrl,
+    process,
+    name: `${hostname()}:${globalThis.process.pid}`,
+    em: db.orm.em.fork(),
+    clock: systemClock,
+    logger,
+  });
+  logger.info(
+    { store: scheduler.store, processing: process },
+    scheduler.store === 'mongodb'
+      ? 'scheduler: Agenda on MongoDB (MONGODB_URL)'
+      : 'scheduler: Agenda on PostgreSQL (no MONGODB_URL set)',
+  );
+  return scheduler;
+}
+
+/** Stops on SIGINT/SIGTERM: `stop` closes things in order; exit follows (Agenda leaves a timer behind). */
+function onSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handle = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    await stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void handle('SIGINT'));
+  process.on('SIGTERM', () => void handle('SIGTERM'));
 }
 
 async function openDatabase(config: Config, logger: Logger): Promise<Database> {
@@ -45,6 +88,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
     );
     return {
       orm,
+      url,
       embedded,
       close: async () => {
         await orm.close();
@@ -60,6 +104,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
 async function serve(config: Config, logger: Logger): Promise<void> {
   const db = await openDatabase(config, logger);
   let server: Awaited<ReturnType<typeof startServer>>;
+  let scheduler: DeadlineScheduler;
   try {
     if (config.migrateOnStart) {
       const applied = await migrate(db.orm);
@@ -70,8 +115,10 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       const { tickets } = await loadDemoData(db.orm.em.fork(), systemClock);
       logger.info({ newTickets: tickets }, 'demo data loaded (DEMO_DATA)');
     }
+    scheduler = createScheduler(config, db, logger, config.schedulerInProcess);
+    await scheduler.start();
     server = await startServer(
-      { config, orm: db.orm, schema: await buildDocketSchema(), clock: systemClock, logger },
+      { config, orm: db.orm, schema: await buildDocketSchema(), clock: systemClock, logger, scheduler },
       { port: config.port, host: config.host },
     );
   } catch (err) {
@@ -80,24 +127,29 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   }
   logger.info({ url: server.url }, `Docket is serving GraphQL at ${server.url}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took over 10 s; exiting');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
+  onSignals(logger, async () => {
     await server.close();
-    logger.info('server closed; stopping the database');
+    await scheduler.stop();
+    logger.info('server and scheduler stopped; stopping the database');
     await db.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+}
+
+async function worker(config: Config, logger: Logger): Promise<void> {
+  const db = await openDatabase(config, logger);
+  const scheduler = createScheduler(config, db, logger, true);
+  try {
+    if (config.migrateOnStart) await migrate(db.orm);
+    await scheduler.start();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  logger.info('Docket worker is running the scheduler');
+  onSignals(logger, async () => {
+    await scheduler.stop();
+    await db.close();
+  });
 }
 
 async function withDatabase(
@@ -130,6 +182,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(config, logger);
+    case 'worker':
+      return worker(config, logger);
     case 'migrate':
       return withDatabase(config, logger, async (orm) => {
         const applied = await migrate(orm);

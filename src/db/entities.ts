@@ -15,6 +15,7 @@ import { Comment } from '../ticket/comment.entity.js';
 import { TicketRelation } from '../ticket/ticket-relation.entity.js';
 import { Ticket } from '../ticket/ticket.entity.js';
 import { Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+import { TicketTimer } from '../scheduler/ticket-timer.entity.js';
 
 export const ENTITIES = [
   Plan,
@@ -33,4 +34,5 @@ export const ENTITIES = [
   SlaPolicyVersion,
   TicketSla,
   TicketSlaTarget,
+  TicketTimer,
 ];

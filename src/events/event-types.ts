@@ -8,6 +8,8 @@ export enum TicketEventType {
   STATUS_CHANGED = 'STATUS_CHANGED',
   TAGS_CHANGED = 'TAGS_CHANGED',
   FOLLOW_UP_OPENED = 'FOLLOW_UP_OPENED',
+  /** A workflow timer reminded the requester (payload: count, status). */
+  REQUESTER_REMINDED = 'REQUESTER_REMINDED',
   /** A target was met (recorded at once, in the change that met it). */
   SLA_ACHIEVED = 'SLA_ACHIEVED',
   /** A share of a target elapsed (fired at its time by the scheduler). */

@@ -18,10 +18,12 @@ import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
 import { UUID } from './global-id.js';
 import { createLoaders } from './loaders.js';
+import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import { readRows } from '../db/read.js';
 
 export interface AppDeps {
   config: Config;
+  scheduler?: DeadlineScheduler;
   orm: MikroORM;
   schema: GraphQLSchema;
   clock: Clock;
@@ -169,6 +171,7 @@ export async function startServer(
           clock: deps.clock,
           config,
           logger,
+          scheduler: deps.scheduler,
         };
       },
     }),

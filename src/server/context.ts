@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { UseCaseContext } from '../shared/use-case.js';
 import type { Loaders } from './loaders.js';
+import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 
 /** One per request (HTTP) or operation (WebSocket). */
 export interface RequestContext {
@@ -15,6 +16,8 @@ export interface RequestContext {
   clock: Clock;
   config: Config;
   logger: Logger;
+  /** Schedules the deadlines of the tickets a mutation changed (absent: nothing is scheduled). */
+  scheduler?: DeadlineScheduler;
 }
 
 export interface AuthedContext extends RequestContext {
@@ -28,4 +31,18 @@ export function useCaseContext(ctx: AuthedContext): UseCaseContext {
     clock: ctx.clock,
     visibility: { requestersSeeOrganizationTickets: ctx.config.requestersSeeOrganizationTickets },
   };
+}
+
+/**
+ * Runs a use case in one transaction; after it commits, the changed tickets' deadline jobs are moved
+ * (jobs are hints: a failure there is logged and the sweep repairs it).
+ */
+export async function inTransaction<T>(
+  c: AuthedContext,
+  work: (ctx: UseCaseContext) => Promise<T>,
+): Promise<T> {
+  const touched = new Set<string>();
+  const result = await c.em.transactional((em) => work({ ...useCaseContext(c), em, touched }));
+  await c.scheduler?.sync(touched);
+  return result;
 }

@@ -9,4 +9,6 @@ export interface UseCaseContext {
   em: EntityManager;
   clock: Clock;
   visibility: VisibilityOptions;
+  /** Tickets the use case changed; their deadlines are rescheduled after the commit. */
+  touched?: Set<string>;
 }

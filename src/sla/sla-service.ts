@@ -8,7 +8,7 @@ import { categoryOf } from '../workflow/rules.js';
 import { createCalendar } from './business-calendar.js';
 import type { BusinessCalendarDefinition } from './calendar-definition.js';
 import { computeSla, type SlaInput, type TargetResult, type TimelineEntry } from './clock.js';
-import type { SlaConditions, SlaPolicyDefinition } from './policy-definition.js';
+import type { BreachAction, SlaConditions, SlaPolicyDefinition } from './policy-definition.js';
 import {
   BusinessCalendarEntity,
   BusinessCalendarVersion,
@@ -239,13 +239,20 @@ const date = (ms: number | undefined) => (ms === undefined ? undefined : new Dat
  * Recomputes a ticket's SLA targets in the caller's transaction and stores them. Returns the events
  * the change caused: a target achieved, and a breach no scheduler recorded yet (a late reply).
  */
+/** A breach this recompute recorded, with the action its policy target asks for. */
+export interface BreachToHandle {
+  kind: string;
+  action: BreachAction;
+  teamKey?: string;
+}
+
 export async function recomputeTicketSla(
   em: EntityManager,
   ticket: Ticket,
   def: WorkflowDefinition,
   pending: NewEvent[],
   now: Date,
-): Promise<NewEvent[]> {
+): Promise<{ events: NewEvent[]; breaches: BreachToHandle[] }> {
   const evaluated = await evaluateTicketSla(
     em,
     ticket,
@@ -253,10 +260,11 @@ export async function recomputeTicketSla(
     now,
     pending.filter((e) => e.ticketId === ticket.id),
   );
-  if (!evaluated) return [];
+  if (!evaluated) return { events: [], breaches: [] };
   const rows = await em.find(TicketSlaTarget, { ticketId: ticket.id });
   const byKind = new Map(rows.map((r) => [r.kind, r]));
   const events: NewEvent[] = [];
+  const breaches: BreachToHandle[] = [];
   const record = (type: TicketEventType, payload: Record<string, unknown>) =>
     events.push({ ticketId: ticket.id, type, actor: SYSTEM_ACTOR, payload, occurredAt: now });
   for (const r of evaluated.results) {
@@ -274,9 +282,24 @@ export async function recomputeTicketSla(
       });
     }
     // Every breach is recorded once, including one in a cycle a late reply has just ended.
+    const target = evaluated.input.policy.targets.find((t) => t.kind === r.kind);
     for (const at of r.breachTimes.slice(row.breaches ?? 0)) {
       record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle: r.cycle, breachedAt: new Date(at) });
+      if (target && target.onBreach !== 'NONE')
+        breaches.push({ kind: r.kind, action: target.onBreach, teamKey: target.breachTeamKey });
     }
+    // The highest warning threshold passed in this cycle, once (while the target still runs).
+    const passed = Math.max(0, ...r.warningsPassed);
+    const warned = row.cycle === r.cycle ? (row.warnedPercent ?? 0) : 0;
+    if ((r.state === 'ACTIVE' || r.state === 'PAUSED') && passed > warned) {
+      record(TicketEventType.SLA_WARNING, {
+        kind: r.kind,
+        cycle: r.cycle,
+        percent: passed,
+        dueAt: date(r.dueAt) ?? null,
+      });
+    }
+    row.warnedPercent = Math.max(passed, warned);
     Object.assign(row, {
       state: r.state,
       clock: r.clock,
@@ -297,5 +320,5 @@ export async function recomputeTicketSla(
   }
   for (const stale of byKind.values()) em.remove(stale);
   await em.flush();
-  return events;
+  return { events, breaches };
 }

@@ -171,6 +171,10 @@ export class TicketSlaTarget {
   @Property({ type: 'integer' })
   breaches: number = 0;
 
+  /** The highest warning threshold (percent) recorded in the current cycle. */
+  @Property({ type: 'integer' })
+  warnedPercent: number = 0;
+
   @Property({ type: 'timestamptz' })
   computedAt!: Date;
 }

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isStaff } from '../access/policy.js';
-import { useCaseContext, type RequestContext } from '../server/context.js';
+import { inTransaction, useCaseContext, type RequestContext } from '../server/context.js';
 import { parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
 import { InvalidInputError, NotPermittedError } from '../shared/errors.js';
@@ -76,11 +76,11 @@ export class BusinessCalendarResolver {
   ): Promise<BusinessCalendarPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      calendar: (await c.em.transactional((em) =>
-        createBusinessCalendar(
-          { ...useCaseContext(c), em },
-          { ...input, definition: plain(input.definition) as BusinessCalendarDefinition },
-        ),
+      calendar: (await inTransaction(c, (ctx) =>
+        createBusinessCalendar(ctx, {
+          ...input,
+          definition: plain(input.definition) as BusinessCalendarDefinition,
+        }),
       )) as never,
     }));
   }
@@ -92,17 +92,12 @@ export class BusinessCalendarResolver {
   ): Promise<BusinessCalendarPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      calendar: (await c.em.transactional((em) =>
-        updateBusinessCalendar(
-          { ...useCaseContext(c), em },
-          {
-            key: input.key,
-            name: input.name ?? undefined,
-            definition: input.definition
-              ? (plain(input.definition) as BusinessCalendarDefinition)
-              : undefined,
-          },
-        ),
+      calendar: (await inTransaction(c, (ctx) =>
+        updateBusinessCalendar(ctx, {
+          key: input.key,
+          name: input.name ?? undefined,
+          definition: input.definition ? (plain(input.definition) as BusinessCalendarDefinition) : undefined,
+        }),
       )) as never,
     }));
   }
@@ -156,16 +151,13 @@ export class SlaPolicyResolver {
   ): Promise<SlaPolicyPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      policy: (await c.em.transactional((em) =>
-        createSlaPolicy(
-          { ...useCaseContext(c), em },
-          {
-            ...plain(input),
-            position: input.position ?? undefined,
-            active: input.active ?? undefined,
-            definition: plain(input.definition) as SlaPolicyDefinition,
-          },
-        ),
+      policy: (await inTransaction(c, (ctx) =>
+        createSlaPolicy(ctx, {
+          ...plain(input),
+          position: input.position ?? undefined,
+          active: input.active ?? undefined,
+          definition: plain(input.definition) as SlaPolicyDefinition,
+        }),
       )) as never,
     }));
   }
@@ -180,17 +172,14 @@ export class SlaPolicyResolver {
   ): Promise<SlaPolicyPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      policy: (await c.em.transactional((em) =>
-        updateSlaPolicy(
-          { ...useCaseContext(c), em },
-          {
-            key: input.key,
-            name: input.name ?? undefined,
-            position: input.position ?? undefined,
-            active: input.active ?? undefined,
-            definition: input.definition ? (plain(input.definition) as SlaPolicyDefinition) : undefined,
-          },
-        ),
+      policy: (await inTransaction(c, (ctx) =>
+        updateSlaPolicy(ctx, {
+          key: input.key,
+          name: input.name ?? undefined,
+          position: input.position ?? undefined,
+          active: input.active ?? undefined,
+          definition: input.definition ? (plain(input.definition) as SlaPolicyDefinition) : undefined,
+        }),
       )) as never,
     }));
   }
@@ -202,7 +191,7 @@ export class SlaPolicyResolver {
   async applySlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<ApplySlaPolicyPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      tickets: (await c.em.transactional((em) => applySlaPolicy({ ...useCaseContext(c), em }, key))).tickets,
+      tickets: (await inTransaction(c, (ctx) => applySlaPolicy(ctx, key))).tickets,
     }));
   }
 

@@ -4,16 +4,14 @@ import { applyMatchingPolicy } from '../sla/sla-service.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
 import { slaFacts } from './sla-facts.js';
 import { User } from '../directory/user.entity.js';
-import { SYSTEM_ACTOR } from '../access/actor.js';
 import { canManageTickets } from '../access/policy.js';
 import { TicketEventType } from '../events/event-types.js';
 import { Checks, LIMITS } from '../shared/checks.js';
 import { Priority, Role } from '../shared/enums.js';
 import { InvalidInputError, NotPermittedError, TicketClosedError } from '../shared/errors.js';
 import type { UseCaseContext } from '../shared/use-case.js';
-import { checkTransition, escalationRule } from '../workflow/rules.js';
+import { checkTransition } from '../workflow/rules.js';
 import { MAX_TIER } from '../workflow/validate.js';
-import { leastLoadedAgent } from './assignment.js';
 import { TicketChange } from './ticket-changes.js';
 import type { Ticket } from './ticket.entity.js';
 import { normaliseTags } from './tags.js';
@@ -165,7 +163,7 @@ export async function escalateTicket(ctx: UseCaseContext, input: EscalateTicketI
   if (!canManageTickets(ctx.actor)) throw new NotPermittedError('escalate tickets');
   new Checks().text('reason', input.reason, { min: 1, max: LIMITS.reason }).done();
   const change = await TicketChange.load(ctx, input.ticketId, input.expectedVersion);
-  const { ticket, def } = change;
+  const { ticket } = change;
   if (ticket.statusCategory === 'CLOSED' || ticket.statusCategory === 'RESOLVED') {
     throw new TicketClosedError(ticket.reference);
   }
@@ -177,14 +175,7 @@ export async function escalateTicket(ctx: UseCaseContext, input: EscalateTicketI
       `must be above the current tier ${ticket.tier} and at most ${MAX_TIER}`,
     )
     .done();
-  const fromTier = ticket.tier;
-  ticket.tier = toTier;
-  change.touch();
-  change.record(TicketEventType.TICKET_ESCALATED, { fromTier, toTier, reason: input.reason.trim() });
-  const rule = escalationRule(def, ticket.status, toTier);
-  if (rule?.moveTo && rule.moveTo !== ticket.status)
-    change.moveTo(rule.moveTo, `Escalated to tier ${toTier}`);
-  change.assign(await leastLoadedAgent(ctx.em, toTier), SYSTEM_ACTOR);
+  await change.escalate(toTier, input.reason.trim());
   await change.commit();
   return ticket;
 }

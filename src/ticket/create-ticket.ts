@@ -107,6 +107,7 @@ export async function createTicket(
   await em.flush(); // the database gives the reference number
 
   const change = new TicketChange(ctx, ticket, def);
+  change.enteredStatus = true; // the initial status's timers start
   change.record(TicketEventType.TICKET_CREATED, {
     reference: ticket.reference,
     channel: ticket.channel,

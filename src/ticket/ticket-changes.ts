@@ -10,7 +10,14 @@ import type { WorkflowDefinition } from '../workflow/definition.js';
 import { categoryOf } from '../workflow/rules.js';
 import { definitionOf } from '../workflow/workflow-store.js';
 import { Ticket } from './ticket.entity.js';
-import { recomputeTicketSla } from '../sla/sla-service.js';
+import { recomputeTicketSla, type BreachToHandle } from '../sla/sla-service.js';
+import { restartTimers } from '../scheduler/restart-timers.js';
+import { SYSTEM_ACTOR } from '../access/actor.js';
+import { Team } from '../directory/team.entity.js';
+import { Priority } from '../shared/enums.js';
+import { escalationRule } from '../workflow/rules.js';
+import { MAX_TIER } from '../workflow/validate.js';
+import { leastLoadedAgent } from './assignment.js';
 import type { StatusCategory } from '../workflow/definition.js';
 
 const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
@@ -22,6 +29,8 @@ const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
 export class TicketChange {
   readonly events: NewEvent[] = [];
   readonly now: Date;
+  /** Set when the ticket entered a status (or was created): its workflow timers start again. */
+  enteredStatus = false;
 
   constructor(
     readonly ctx: UseCaseContext,
@@ -67,6 +76,7 @@ export class TicketChange {
     const isFinal = FINAL.includes(this.ticket.statusCategory);
     if (isFinal && !wasFinal) this.ticket.resolvedAt = this.now;
     if (!isFinal && wasFinal) this.ticket.resolvedAt = undefined;
+    this.enteredStatus = true;
     this.touch();
     this.record(TicketEventType.STATUS_CHANGED, { from, to, reason: reason ?? null }, { actor });
   }
@@ -79,12 +89,50 @@ export class TicketChange {
     this.record(TicketEventType.TICKET_ASSIGNED, { from, to: assigneeId ?? null }, { actor });
   }
 
+  /**
+   * Raises the ticket to `toTier`: the workflow's escalation rule may move its status, and it goes to
+   * the least-loaded available agent of that tier (or nobody).
+   */
+  async escalate(toTier: number, reason: string, actor: Actor = this.ctx.actor): Promise<void> {
+    const fromTier = this.ticket.tier;
+    this.ticket.tier = toTier;
+    this.touch();
+    this.record(TicketEventType.TICKET_ESCALATED, { fromTier, toTier, reason }, { actor });
+    const rule = escalationRule(this.def, this.ticket.status, toTier);
+    if (rule?.moveTo && rule.moveTo !== this.ticket.status)
+      this.moveTo(rule.moveTo, `Escalated to tier ${toTier}`, actor);
+    this.assign(await leastLoadedAgent(this.ctx.em, toTier), SYSTEM_ACTOR);
+  }
+
+  /** Adds a tag (a timer's "No Response"), recording it. */
+  tag(tag: string, actor: Actor = this.ctx.actor): void {
+    if (this.ticket.tags.includes(tag)) return;
+    this.ticket.tags = [...this.ticket.tags, tag];
+    this.touch();
+    this.record(TicketEventType.TAGS_CHANGED, { added: [tag], removed: [] }, { actor });
+  }
+
   touch(): void {
     this.ticket.updatedAt = this.now;
   }
 
-  /** Flushes the entity changes, then appends the events last (see appendEvents for why last). */
+  /**
+   * Flushes the entity changes; restarts the workflow timers if the ticket entered a status; recomputes
+   * its SLA (recording achievements, warnings and breaches, and carrying out breach actions); then
+   * appends the events last (see appendEvents for why last).
+   */
   async commit(): Promise<void> {
+    const { em } = this.ctx;
+    await this.flush();
+    if (this.enteredStatus) await restartTimers(em, this.ticket, this.def, this.now);
+    const sla = await recomputeTicketSla(em, this.ticket, this.def, this.events, this.now);
+    this.events.push(...sla.events);
+    if (await this.onBreach(sla.breaches)) await this.flush();
+    await appendEvents(em, this.events);
+    this.ctx.touched?.add(this.ticket.id);
+  }
+
+  private async flush(): Promise<void> {
     try {
       await this.ctx.em.flush();
     } catch (err) {
@@ -92,10 +140,52 @@ export class TicketChange {
         throw new StaleVersionError(this.ticket.version, this.ticket.version + 1);
       throw err;
     }
-    const sla = await recomputeTicketSla(this.ctx.em, this.ticket, this.def, this.events, this.now);
-    await appendEvents(this.ctx.em, [...this.events, ...sla]);
+  }
+
+  /** The policy's action on a breach, as the system: raise the tier, move to a team, raise the priority. */
+  private async onBreach(breaches: BreachToHandle[]): Promise<boolean> {
+    let changed = false;
+    for (const b of breaches) {
+      const reason = `SLA ${b.kind} breached`;
+      if (b.action === 'RAISE_TIER' && this.ticket.tier < MAX_TIER) {
+        await this.escalate(this.ticket.tier + 1, reason, SYSTEM_ACTOR);
+        changed = true;
+      } else if (b.action === 'RAISE_PRIORITY') {
+        const next = PRIORITY_UP[this.ticket.priority];
+        if (next) {
+          this.record(
+            TicketEventType.TICKET_UPDATED,
+            { changes: { priority: { from: this.ticket.priority, to: next } }, reason },
+            { actor: SYSTEM_ACTOR },
+          );
+          this.ticket.priority = next;
+          this.touch();
+          changed = true;
+        }
+      } else if (b.action === 'MOVE_TO_TEAM' && b.teamKey) {
+        const team = await this.ctx.em.findOne(Team, { key: b.teamKey });
+        if (team && this.ticket.team?.id !== team.id) {
+          this.record(
+            TicketEventType.TICKET_UPDATED,
+            { changes: { team: { from: this.ticket.team?.id ?? null, to: team.id } }, reason },
+            { actor: SYSTEM_ACTOR },
+          );
+          this.ticket.team = team;
+          this.touch();
+          changed = true;
+        }
+      }
+    }
+    return changed;
   }
 }
+
+const PRIORITY_UP: Record<Priority, Priority | undefined> = {
+  [Priority.LOW]: Priority.MEDIUM,
+  [Priority.MEDIUM]: Priority.HIGH,
+  [Priority.HIGH]: Priority.CRITICAL,
+  [Priority.CRITICAL]: undefined,
+};
 
 /** Runs `work` in a transaction on a fork of the context's entity manager; nothing is written if it throws. */
 export async function inTransaction<T>(

@@ -7,7 +7,7 @@ import type { Team } from '../directory/team.entity.js';
 import type { User } from '../directory/user.entity.js';
 import { TicketEvent } from '../events/ticket-event.entity.js';
 import { TicketEventType } from '../events/event-types.js';
-import { useCaseContext, type RequestContext } from '../server/context.js';
+import { inTransaction, useCaseContext, type RequestContext } from '../server/context.js';
 import { TicketOrder } from '../server/enums.js';
 import { parseId, parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
@@ -126,19 +126,16 @@ export class TicketResolver {
   ): Promise<TicketPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      ticket: (await c.em.transactional((em) =>
-        createTicket(
-          { ...useCaseContext(c), em },
-          {
-            ...input,
-            requesterId: parseOptionalId('User', input.requesterId, 'requesterId') ?? undefined,
-            teamId: parseOptionalId('Team', input.teamId, 'teamId') ?? undefined,
-            relatedTo: input.relatedTo && {
-              ...input.relatedTo,
-              ticketId: parseId('Ticket', input.relatedTo.ticketId, 'relatedTo.ticketId'),
-            },
+      ticket: (await inTransaction(c, (ctx) =>
+        createTicket(ctx, {
+          ...input,
+          requesterId: parseOptionalId('User', input.requesterId, 'requesterId') ?? undefined,
+          teamId: parseOptionalId('Team', input.teamId, 'teamId') ?? undefined,
+          relatedTo: input.relatedTo && {
+            ...input.relatedTo,
+            ticketId: parseId('Ticket', input.relatedTo.ticketId, 'relatedTo.ticketId'),
           },
-        ),
+        }),
       )) as unknown as TicketType,
     }));
   }
@@ -150,15 +147,12 @@ export class TicketResolver {
   ): Promise<TicketPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      ticket: (await c.em.transactional((em) =>
-        updateTicket(
-          { ...useCaseContext(c), em },
-          {
-            ...input,
-            ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
-            teamId: parseOptionalId('Team', input.teamId, 'teamId'),
-          },
-        ),
+      ticket: (await inTransaction(c, (ctx) =>
+        updateTicket(ctx, {
+          ...input,
+          ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+          teamId: parseOptionalId('Team', input.teamId, 'teamId'),
+        }),
       )) as unknown as TicketType,
     }));
   }
@@ -172,11 +166,8 @@ export class TicketResolver {
   ): Promise<AddCommentPayload> {
     const c = authed(ctx);
     const payload = await mutate(async () => {
-      const result = await c.em.transactional((em) =>
-        addComment(
-          { ...useCaseContext(c), em },
-          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
-        ),
+      const result = await inTransaction(c, (ctx) =>
+        addComment(ctx, { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') }),
       );
       return {
         ticket: result.ticket as unknown as TicketType,
@@ -196,15 +187,12 @@ export class TicketResolver {
   ): Promise<TicketPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      ticket: (await c.em.transactional((em) =>
-        assignTicket(
-          { ...useCaseContext(c), em },
-          {
-            ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
-            assigneeId: parseOptionalId('User', input.assigneeId, 'assigneeId') ?? null,
-            expectedVersion: input.expectedVersion,
-          },
-        ),
+      ticket: (await inTransaction(c, (ctx) =>
+        assignTicket(ctx, {
+          ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+          assigneeId: parseOptionalId('User', input.assigneeId, 'assigneeId') ?? null,
+          expectedVersion: input.expectedVersion,
+        }),
       )) as unknown as TicketType,
     }));
   }
@@ -216,11 +204,8 @@ export class TicketResolver {
   ): Promise<TicketPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      ticket: (await c.em.transactional((em) =>
-        escalateTicket(
-          { ...useCaseContext(c), em },
-          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
-        ),
+      ticket: (await inTransaction(c, (ctx) =>
+        escalateTicket(ctx, { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') }),
       )) as unknown as TicketType,
     }));
   }
@@ -232,11 +217,8 @@ export class TicketResolver {
   ): Promise<TicketPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      ticket: (await c.em.transactional((em) =>
-        transitionTicket(
-          { ...useCaseContext(c), em },
-          { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') },
-        ),
+      ticket: (await inTransaction(c, (ctx) =>
+        transitionTicket(ctx, { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') }),
       )) as unknown as TicketType,
     }));
   }

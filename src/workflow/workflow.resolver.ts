@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { useCaseContext, type RequestContext } from '../server/context.js';
+import { inTransaction, type RequestContext } from '../server/context.js';
 import { authed, mutate } from '../server/guard.js';
 import type { WorkflowDefinition } from './definition.js';
 import { createWorkflow, updateWorkflow } from './save-workflow.js';
@@ -44,11 +44,8 @@ export class WorkflowResolver {
   ): Promise<WorkflowPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      workflow: (await c.em.transactional((em) =>
-        createWorkflow(
-          { ...useCaseContext(c), em },
-          { ...input, definition: plain(input.definition) as WorkflowDefinition },
-        ),
+      workflow: (await inTransaction(c, (ctx) =>
+        createWorkflow(ctx, { ...input, definition: plain(input.definition) as WorkflowDefinition }),
       )) as unknown as WorkflowType,
     }));
   }
@@ -60,17 +57,14 @@ export class WorkflowResolver {
   ): Promise<WorkflowPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      workflow: (await c.em.transactional((em) =>
-        updateWorkflow(
-          { ...useCaseContext(c), em },
-          {
-            key: input.key,
-            name: input.name ?? undefined,
-            description: input.description ?? undefined,
-            isDefault: input.isDefault ?? undefined,
-            definition: input.definition ? (plain(input.definition) as WorkflowDefinition) : undefined,
-          },
-        ),
+      workflow: (await inTransaction(c, (ctx) =>
+        updateWorkflow(ctx, {
+          key: input.key,
+          name: input.name ?? undefined,
+          description: input.description ?? undefined,
+          isDefault: input.isDefault ?? undefined,
+          definition: input.definition ? (plain(input.definition) as WorkflowDefinition) : undefined,
+        }),
       )) as unknown as WorkflowType,
     }));
   }

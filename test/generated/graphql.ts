@@ -297,7 +297,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** A public reply or an internal note; a requester’s reply follows the workflow’s reply rule */
   addComment: AddCommentPayload;
-  /** Admins: move open tickets onto the current version; recorded in their event log */
+  /** Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log */
   applySlaPolicy: ApplySlaPolicyPayload;
   /** Assign to an agent (overrides automatic assignment) or unassign */
   assignTicket: TicketPayload;
@@ -446,7 +446,7 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Any object by its global id; null when absent or not yours to see */
   node?: Maybe<Node>;
-  /** Admins, a dry run: open tickets on older versions and their new due dates */
+  /** Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call) */
   previewSlaPolicy: Array<SlaPreviewRow>;
   /** Staff: compliance and response times, grouped */
   slaMetrics: Array<SlaMetricsGroup>;
@@ -646,11 +646,13 @@ export type SlaMetricsGroup = {
   breaches: Scalars['Int']['output'];
   /** Share of the tickets first-responded within the threshold */
   firstRespondedWithinShare?: Maybe<Scalars['Float']['output']>;
+  /** Measured on the target’s own clock: business time, or 24/7 where the target runs 24/7 */
   firstResponseBusiness: SlaTimeStats;
   firstResponseCalendar: SlaTimeStats;
   /** The group’s value: a priority, an id, a date (YYYY-MM-DD) or week (2026-W47) */
   key: Scalars['String']['output'];
   label: Scalars['String']['output'];
+  /** Measured on the target’s own clock: business time, or 24/7 where the target runs 24/7 */
   resolutionBusiness: SlaTimeStats;
   resolutionCalendar: SlaTimeStats;
   targets: Array<SlaTargetCompliance>;
@@ -979,6 +981,7 @@ export type TicketEvent = {
 export type TicketEventType =
   | 'COMMENT_ADDED'
   | 'FOLLOW_UP_OPENED'
+  | 'REQUESTER_REMINDED'
   | 'SLA_ACHIEVED'
   | 'SLA_BREACHED'
   | 'SLA_POLICY_APPLIED'

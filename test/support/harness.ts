@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../src/server/app.js';
 import { buildDocketSchema } from '../../src/server/schema.js';
 import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { DeadlineScheduler } from '../../src/scheduler/scheduler.js';
 
 /**
  * A real Docket server on a real, freshly migrated PostgreSQL database of its own,
@@ -18,7 +19,9 @@ import { createLogger } from '../../src/shared/logger.js';
  */
 export interface TestServer {
   url: string;
+  databaseUrl: string;
   orm: MikroORM;
+  scheduler?: DeadlineScheduler;
   config: Config;
   clock: Clock;
   /** Sends a GraphQL operation; `token` is a bearer token (or undefined for anonymous). */
@@ -37,7 +40,9 @@ export interface GqlResponse<R> {
 
 let schemaPromise: Promise<GraphQLSchema> | undefined;
 
-export async function startTestServer(opts: { demoData?: boolean; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { demoData?: boolean; clock?: Clock; scheduler?: boolean } = {},
+): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
   const name = `docket_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -60,15 +65,32 @@ export async function startTestServer(opts: { demoData?: boolean; clock?: Clock 
   if (opts.demoData ?? true) await loadDemoData(orm.em.fork(), clock);
   else await loadPresets(orm.em.fork(), clock);
   schemaPromise ??= buildDocketSchema();
+  // The real scheduler (Agenda on this PostgreSQL), polling often and locking briefly for tests.
+  const scheduler = opts.scheduler
+    ? new DeadlineScheduler({
+        databaseUrl: url.toString(),
+        process: true,
+        name: `test-${name}`,
+        em: orm.em.fork(),
+        clock,
+        logger,
+        processEveryMs: 500,
+        lockLifetimeMs: 3000,
+        sweepGraceMs: 200,
+      })
+    : undefined;
+  await scheduler?.start();
   const server: RunningServer = await startServer(
-    { config, orm, schema: await schemaPromise, clock, logger },
+    { config, orm, schema: await schemaPromise, clock, logger, scheduler },
     { port: 0, host: '127.0.0.1' },
   );
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
 
   return {
     url: server.url,
+    databaseUrl: url.toString(),
     orm,
+    scheduler,
     config,
     clock,
     async gql(doc, variables, token) {
@@ -92,6 +114,7 @@ export async function startTestServer(opts: { demoData?: boolean; clock?: Clock 
     },
     async close() {
       await server.close();
+      await scheduler?.stop();
       await pool.end();
       await orm.close();
     },
@@ -102,3 +125,7 @@ export { ManualClock };
 
 /** The global id the API shows for a row id. */
 export const gid = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString('base64url');
+
+/** The row id behind a global id. */
+export const uuidOf = (globalId: string) =>
+  Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;

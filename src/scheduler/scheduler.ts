@@ -1,0 +1,148 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Agenda, type Job } from 'agenda';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  DEADLINE_KINDS,
+  deadlinesOf,
+  overdueTickets,
+  processDueDeadlines,
+  type DeadlineKind,
+} from './process-deadlines.js';
+
+/**
+ * Agenda as the deadline scheduler. The database is the truth and jobs are hints: every change to a
+ * ticket moves its jobs (one per ticket and kind, carrying only the ticket id) to its next deadlines;
+ * a job re-reads the ticket and does only what is due then; a sweep every minute handles anything
+ * overdue that no job handled. MongoDB is the production job store; without MONGODB_URL, Agenda runs
+ * on the same PostgreSQL (LISTEN/NOTIFY wakes it as soon as a job is saved).
+ */
+export interface SchedulerOptions {
+  databaseUrl: string;
+  mongoUrl?: string;
+  /** Process jobs in this process (false: only schedule them, for API processes in a split deployment). */
+  process: boolean;
+  name: string;
+  em: EntityManager;
+  clock: Clock;
+  logger: Logger;
+  /** How often Agenda polls besides notifications (ms). */
+  processEveryMs?: number;
+  /** Lock lifetime of a job (ms); a worker that died releases its jobs after it. */
+  lockLifetimeMs?: number;
+  /** Jobs one process may hold locked at once (per kind), so one worker cannot grab every due job. */
+  lockLimit?: number;
+  concurrency?: number;
+  sweepEvery?: string;
+  /** Deadlines overdue by more than this are the sweep's (ms). */
+  sweepGraceMs?: number;
+}
+
+export const SWEEP_JOB = 'deadline-sweep';
+
+export class DeadlineScheduler {
+  readonly agenda: Agenda;
+  readonly store: 'mongodb' | 'postgresql';
+  private started = false;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.store = opts.mongoUrl ? 'mongodb' : 'postgresql';
+    const backend = opts.mongoUrl
+      ? new MongoBackend({ address: opts.mongoUrl, collection: 'agendaJobs' })
+      : new PostgresBackend({
+          connectionString: opts.databaseUrl,
+          tableName: 'agenda_jobs',
+        });
+    this.agenda = new Agenda({
+      backend,
+      name: opts.name,
+      processEvery: opts.processEveryMs ?? 5000,
+      defaultLockLifetime: opts.lockLifetimeMs ?? 60_000,
+      defaultLockLimit: opts.lockLimit ?? 50,
+      lockLimit: (opts.lockLimit ?? 50) * 4,
+      defaultConcurrency: opts.concurrency ?? 10,
+      maxConcurrency: (opts.concurrency ?? 10) * 4,
+    });
+    for (const kind of DEADLINE_KINDS) {
+      this.agenda.define<{ ticketId: string }>(kind, (job) => this.runDeadline(kind, job));
+    }
+    this.agenda.define(SWEEP_JOB, () => this.sweep().then(() => undefined));
+    this.agenda.on('error', (err: Error) => opts.logger.error({ err }, 'scheduler error'));
+  }
+
+  async start(): Promise<void> {
+    await this.agenda.ready;
+    if (!this.opts.process) return;
+    await this.agenda.every(this.opts.sweepEvery ?? '1 minute', SWEEP_JOB, undefined, {
+      skipImmediate: false,
+    });
+    await this.agenda.start();
+    this.started = true;
+  }
+
+  /**
+   * Stops promptly: running jobs are unlocked for another worker (their effects are idempotent).
+   * Agenda's job processor leaves a timer running for lockLifetime/2; callers exit the process after.
+   */
+  async stop(): Promise<void> {
+    if (this.started) await this.agenda.stop();
+    else await this.agenda.stop().catch(() => {});
+    this.started = false;
+  }
+
+  /** Moves each ticket's jobs to its next deadlines (or cancels them). Failures are logged: the sweep repairs. */
+  async sync(ticketIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(ticketIds)];
+    if (!ids.length) return;
+    try {
+      const deadlines = await deadlinesOf(this.opts.em.fork(), ids);
+      for (const [ticketId, next] of deadlines) {
+        for (const kind of DEADLINE_KINDS) await this.put(kind, ticketId, next[kind]);
+      }
+    } catch (err) {
+      this.opts.logger.error(
+        { err, tickets: ids },
+        'could not schedule deadlines (the sweep will handle them)',
+      );
+    }
+  }
+
+  private async put(kind: DeadlineKind, ticketId: string, at: Date | undefined): Promise<void> {
+    if (!at) {
+      await this.agenda.cancel({ name: kind, data: { ticketId } });
+      return;
+    }
+    await this.agenda.create(kind, { ticketId }).unique({ 'data.ticketId': ticketId }).schedule(at).save();
+  }
+
+  private async runDeadline(kind: DeadlineKind, job: Job<{ ticketId: string }>): Promise<void> {
+    const { ticketId } = job.attrs.data;
+    const exists = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
+    if (!exists) return;
+    // Agenda saves this job when the handler returns: its next run is the ticket's next deadline of
+    // this kind; the other kinds are moved directly.
+    const next = (await deadlinesOf(this.opts.em.fork(), [ticketId])).get(ticketId) ?? {};
+    if (next[kind]) job.schedule(next[kind]!);
+    for (const other of DEADLINE_KINDS) if (other !== kind) await this.put(other, ticketId, next[other]);
+  }
+
+  /** Handles every deadline overdue by more than the grace, then reschedules those tickets. */
+  async sweep(): Promise<number> {
+    const now = this.opts.clock.now();
+    const ids = await overdueTickets(this.opts.em.fork(), now, this.opts.sweepGraceMs ?? 5000, 500);
+    for (const id of ids) {
+      try {
+        await processDueDeadlines(this.opts.em, id, this.opts.clock);
+      } catch (err) {
+        this.opts.logger.error({ err, ticketId: id }, 'sweep could not process a ticket');
+      }
+    }
+    if (ids.length) {
+      this.opts.logger.info({ tickets: ids.length }, 'sweep handled overdue deadlines');
+      await this.sync(ids);
+    }
+    return ids.length;
+  }
+}
