@@ -41,6 +41,21 @@ const schema = z.object({
     )
     .optional(),
   SCHEDULER: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  SCHEDULER_POLL_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100, 'must be at least 100')
+    .default(5000),
+  SCHEDULER_LOCK_LIFETIME_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(1000, 'must be at least 1000')
+    .default(60_000),
+  SCHEDULER_LOCK_LIMIT: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .default(50),
   DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
   EMBEDDED_PG_PORT: port(54329),
   DB_POOL_MAX: z.coerce
@@ -72,6 +87,7 @@ export interface Config {
   mongoUrl?: string;
   /** Whether `serve` also runs the scheduler (off: API only; a `worker` runs it). */
   schedulerInProcess: boolean;
+  scheduler: { pollMs: number; lockLifetimeMs: number; lockLimit: number };
   dataDir: string;
   embeddedPgPort: number;
   dbPoolMax: number;
@@ -124,6 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     mongoUrl: e.MONGODB_URL,
     schedulerInProcess: e.SCHEDULER === 'on',
+    scheduler: {
+      pollMs: e.SCHEDULER_POLL_MS,
+      lockLifetimeMs: e.SCHEDULER_LOCK_LIFETIME_MS,
+      lockLimit: e.SCHEDULER_LOCK_LIMIT,
+    },
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dbPoolMax: e.DB_POOL_MAX,

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './shared/logger.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { DeadlineScheduler } from './scheduler/scheduler.js';
+import { ticketsWithDeadlines } from './scheduler/process-deadlines.js';
 
 const USAGE = `usage: docket <command>
   serve            start the GraphQL server (default), with the scheduler unless SCHEDULER=off
@@ -37,6 +38,9 @@ function createScheduler(config: Config, db: Database, logger: Logger, process: 
     em: db.orm.em.fork(),
     clock: systemClock,
     logger,
+    processEveryMs: config.scheduler.pollMs,
+    lockLifetimeMs: config.scheduler.lockLifetimeMs,
+    lockLimit: config.scheduler.lockLimit,
   });
   logger.info(
     { store: scheduler.store, processing: process },
@@ -117,6 +121,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     }
     scheduler = createScheduler(config, db, logger, config.schedulerInProcess);
     await scheduler.start();
+    if (config.demoData) await scheduler.sync(await ticketsWithDeadlines(db.orm.em.fork()));
     server = await startServer(
       { config, orm: db.orm, schema: await buildDocketSchema(), clock: systemClock, logger, scheduler },
       { port: config.port, host: config.host },

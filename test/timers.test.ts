@@ -36,7 +36,7 @@ describe('timers on the real scheduler', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    s = await startTestServer({ scheduler: true });
+    s = await startTestServer({ scheduler: 'process' });
     f = flows(s);
     const admin = await f.token('admin@docket.local');
     for (const p of PRESETS) {

@@ -128,3 +128,12 @@ export async function overdueTickets(
   );
   return rows.map((r) => r.ticket_id);
 }
+
+/** Every ticket with a pending deadline (to schedule them all, e.g. after loading demo data). */
+export async function ticketsWithDeadlines(em: EntityManager): Promise<string[]> {
+  const rows = await em.execute<{ ticket_id: string }[]>(
+    `select ticket_id from ticket_timer where fire_at is not null
+     union select ticket_id from ticket_sla_target where state = 'ACTIVE' and (due_at is not null or next_warning_at is not null)`,
+  );
+  return rows.map((r) => r.ticket_id);
+}

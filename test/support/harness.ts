@@ -41,7 +41,8 @@ export interface GqlResponse<R> {
 let schemaPromise: Promise<GraphQLSchema> | undefined;
 
 export async function startTestServer(
-  opts: { demoData?: boolean; clock?: Clock; scheduler?: boolean } = {},
+  /** scheduler: 'process' runs the real scheduler in-process; 'schedule' only writes jobs (workers run them). */
+  opts: { demoData?: boolean; clock?: Clock; scheduler?: 'process' | 'schedule' } = {},
 ): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
   const name = `docket_test_${randomBytes(6).toString('hex')}`;
@@ -69,7 +70,7 @@ export async function startTestServer(
   const scheduler = opts.scheduler
     ? new DeadlineScheduler({
         databaseUrl: url.toString(),
-        process: true,
+        process: opts.scheduler === 'process',
         name: `test-${name}`,
         em: orm.em.fork(),
         clock,

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { durationMs } from '../src/shared/duration.js';
+import { PRESETS } from '../src/workflow/presets/index.js';
+import {
+  CreateWorkflowDocument,
+  TicketDocument,
+  ViewerDocument,
+  type WorkflowDefinitionInput,
+} from './generated/graphql.js';
+import { flows } from './support/flows.js';
+import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
+
+/**
+ * Two `docket worker` processes share the deadline jobs of one API server (SCHEDULER=off there):
+ * nothing fires twice, and a worker killed with SIGKILL in the middle of a job leaves its effect to
+ * happen exactly once, by the other worker, after the job's lock expires. Needs the compiled
+ * dist/ (npm test builds it first).
+ */
+const ENTRY = new URL('../dist/src/main.js', import.meta.url).pathname;
+const AGENT = 'alice@docket.local';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MS_PER_DAY = 200;
+const scaled = (iso: string) => `PT${((durationMs(iso) * MS_PER_DAY) / 86_400_000 / 1000).toFixed(3)}S`;
+
+describe('two worker processes', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+  const workers: { proc: ChildProcess; log: string[] }[] = [];
+  let rita = '';
+
+  const startWorker = async () => {
+    const log: string[] = [];
+    const proc = spawn(process.execPath, [ENTRY, 'worker'], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        DATABASE_URL: s.databaseUrl,
+        JWT_SECRET: 'test-secret-test-secret-test-secret-1234',
+        MIGRATE_ON_START: 'false',
+        DEMO_DATA: 'false',
+        LOG_LEVEL: 'info',
+        SCHEDULER_POLL_MS: '300',
+        SCHEDULER_LOCK_LIFETIME_MS: '2000',
+        SCHEDULER_LOCK_LIMIT: '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
+    const until = Date.now() + 15_000;
+    while (!log.join('').includes('worker is running the scheduler')) {
+      if (Date.now() > until || proc.exitCode !== null)
+        throw new Error(`the worker did not start:\n${log.join('')}`);
+      await sleep(50);
+    }
+    workers.push({ proc, log });
+    return proc;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(ENTRY))
+      throw new Error('dist/src/main.js is missing: run `npm run build` (npm test does)');
+    s = await startTestServer({ scheduler: 'schedule' });
+    f = flows(s);
+    const agency = PRESETS.find((p) => p.key === 'agency')!.definition;
+    const def = { ...agency, timers: agency.timers.map((t) => ({ ...t, after: scaled(t.after) })) };
+    const res = await s.gql(
+      CreateWorkflowDocument,
+      {
+        input: {
+          key: 'agency-fast',
+          name: 'Agency (fast)',
+          isDefault: false,
+          definition: def as WorkflowDefinitionInput,
+        },
+      },
+      await f.token('admin@docket.local'),
+    );
+    expect(res.data!.createWorkflow.errors).toEqual([]);
+    rita = (await s.gql(ViewerDocument, {}, await f.token('rita@acme.example'))).data!.viewer!.id;
+    await startWorker();
+    await startWorker();
+  }, 60_000);
+
+  const running = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
+  afterAll(async () => {
+    for (const w of workers) if (running(w.proc)) w.proc.kill('SIGTERM');
+    await Promise.all(
+      workers.map((w) => (running(w.proc) ? new Promise((r) => w.proc.once('exit', r)) : undefined)),
+    );
+    await s?.close();
+  });
+
+  const statusOf = async (id: string) => (await f.get(AGENT, id))!.status.key;
+  const events = async (id: string) =>
+    (await s.gql(TicketDocument, { id }, await f.token(AGENT))).data!.ticket!.events;
+
+  it('share the jobs and fire none twice', async () => {
+    const tickets = [];
+    for (let i = 0; i < 12; i++) {
+      const t = await f.create(AGENT, {
+        requesterId: rita,
+        workflowKey: 'agency-fast',
+        subject: `Shared ${i}`,
+      });
+      await f.comment(AGENT, { ticketId: t.id, body: 'Which page?', status: 'pending' });
+      tickets.push(t);
+    }
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      const statuses = await Promise.all(tickets.map((t) => statusOf(t.id)));
+      if (statuses.every((x) => x === 'closed')) break;
+      await sleep(200);
+    }
+    for (const t of tickets) {
+      const log = await events(t.id);
+      expect(log.filter((e) => e.type === 'REQUESTER_REMINDED')).toHaveLength(2);
+      expect(log.filter((e) => e.type === 'STATUS_CHANGED' && e.payload.to === 'closed')).toHaveLength(1);
+      expect(log.filter((e) => e.type === 'TAGS_CHANGED')).toHaveLength(1);
+    }
+    const owners = await s.sql<{ by: string }>(
+      "select distinct last_modified_by as by from agenda_jobs where name = 'workflow-timer' or name = 'deadline-sweep'",
+    );
+    expect(owners.length).toBeGreaterThanOrEqual(2); // both workers took jobs
+  }, 30_000);
+
+  it('a worker killed with SIGKILL in the middle of a job: the effect happens exactly once', async () => {
+    const t = await f.create(AGENT, {
+      requesterId: rita,
+      workflowKey: 'agency-fast',
+      subject: 'Killed mid-job',
+    });
+    const id = uuidOf(t.id);
+    // Hold the ticket's row lock so the job that closes it (after 24 h = 200 ms) blocks half-way.
+    const blocker = new pg.Client({ connectionString: s.databaseUrl });
+    await blocker.connect();
+    await f.comment(AGENT, { ticketId: t.id, body: 'Done', status: 'solved' });
+    await blocker.query('begin');
+    await blocker.query('select id from ticket where id = $1 for update', [id]);
+    let holder: string | undefined;
+    const until = Date.now() + 5000;
+    while (!holder && Date.now() < until) {
+      const [job] = await s.sql<{ by: string | null; locked_at: Date | null }>(
+        "select last_modified_by as by, locked_at from agenda_jobs where name = 'workflow-timer' and data->>'ticketId' = $1",
+        [id],
+      );
+      if (job?.locked_at && job.by) holder = job.by;
+      else await sleep(50);
+    }
+    expect(holder).toBeDefined();
+    const victim = workers.find((w) => holder!.endsWith(`:${w.proc.pid}`))!;
+    expect(victim).toBeDefined();
+    victim.proc.kill('SIGKILL');
+    await new Promise((r) => victim.proc.once('exit', r));
+    await blocker.query('rollback');
+    await blocker.end();
+    // The other worker takes the job once its lock expires (2 s here).
+    const deadline = Date.now() + 12_000;
+    while ((await statusOf(t.id)) !== 'closed' && Date.now() < deadline) await sleep(200);
+    expect(await statusOf(t.id)).toBe('closed');
+    await sleep(1000);
+    const closes = (await events(t.id)).filter(
+      (e) => e.type === 'STATUS_CHANGED' && e.payload.to === 'closed',
+    );
+    expect(closes).toHaveLength(1);
+  }, 40_000);
+});
