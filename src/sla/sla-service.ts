@@ -6,6 +6,7 @@ import type { Ticket } from '../ticket/ticket.entity.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
 import { categoryOf } from '../workflow/rules.js';
 import { createCalendar } from './business-calendar.js';
+import { VersionCache } from '../shared/version-cache.js';
 import type { BusinessCalendarDefinition } from './calendar-definition.js';
 import { computeSla, type SlaInput, type TargetResult, type TimelineEntry } from './clock.js';
 import type { BreachAction, SlaConditions, SlaPolicyDefinition } from './policy-definition.js';
@@ -157,31 +158,16 @@ export function timelineOf(
   };
 }
 
-const calendars = new Map<string, BusinessCalendarDefinition>();
+const calendars = new VersionCache<BusinessCalendarDefinition>(
+  async (em, id) => (await em.findOneOrFail(BusinessCalendarVersion, id)).definition,
+);
+const policies = new VersionCache<SlaPolicyDefinition>(
+  async (em, id) => (await em.findOneOrFail(SlaPolicyVersion, id)).definition,
+);
 
-/** Calendar versions are immutable: their definitions are cached for the life of the process. */
-export async function calendarDefinition(
-  em: EntityManager,
-  versionId: string,
-): Promise<BusinessCalendarDefinition> {
-  let def = calendars.get(versionId);
-  if (!def) {
-    def = (await em.findOneOrFail(BusinessCalendarVersion, versionId)).definition;
-    calendars.set(versionId, def);
-  }
-  return def;
-}
-
-const policies = new Map<string, SlaPolicyDefinition>();
-
-export async function policyDefinition(em: EntityManager, versionId: string): Promise<SlaPolicyDefinition> {
-  let def = policies.get(versionId);
-  if (!def) {
-    def = (await em.findOneOrFail(SlaPolicyVersion, versionId)).definition;
-    policies.set(versionId, def);
-  }
-  return def;
-}
+/** Calendar and policy versions are immutable: their definitions are cached for the life of the process. */
+export const calendarDefinition = (em: EntityManager, versionId: string) => calendars.get(em, versionId);
+export const policyDefinition = (em: EntityManager, versionId: string) => policies.get(em, versionId);
 
 /** Loads what the clock needs for a ticket and computes it at `now` (pending events not yet stored may be added). */
 export async function evaluateTicketSla(

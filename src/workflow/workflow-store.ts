@@ -1,37 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, InvalidInputError } from '../shared/errors.js';
+import { VersionCache } from '../shared/version-cache.js';
 import type { WorkflowDefinition } from './definition.js';
 import { Workflow, WorkflowVersion } from './workflow.entity.js';
 
-/**
- * Workflow versions never change once written, so their definitions are cached for the life of the
- * process: checking a transition or listing allowed moves costs no query.
- */
-const definitions = new Map<string, Promise<WorkflowDefinition>>();
-const settled = new Map<string, WorkflowDefinition>();
+/** Workflow versions never change once written: checking a transition or listing moves costs no query. */
+const definitions = new VersionCache<WorkflowDefinition>(
+  async (em, id) => (await em.findOneOrFail(WorkflowVersion, id)).definition,
+);
 
-/** The definition of a workflow version; concurrent first lookups share one query. */
+/** The definition of a workflow version. */
 export function definitionOf(em: EntityManager, versionId: string): Promise<WorkflowDefinition> {
-  let cached = definitions.get(versionId);
-  if (!cached) {
-    cached = em.findOneOrFail(WorkflowVersion, versionId).then((v) => {
-      settled.set(versionId, v.definition);
-      return v.definition;
-    });
-    cached.catch(() => definitions.delete(versionId));
-    definitions.set(versionId, cached);
-  }
-  return cached;
+  return definitions.get(em, versionId);
 }
 
-/** The definition when it is already cached: lets hot field resolvers answer without a promise. */
+/** The definition when it is already cached. */
 export function cachedDefinition(versionId: string): WorkflowDefinition | undefined {
-  return settled.get(versionId);
+  return definitions.peek(versionId);
 }
 
 export function rememberDefinition(versionId: string, def: WorkflowDefinition): void {
-  definitions.set(versionId, Promise.resolve(def));
-  settled.set(versionId, def);
+  definitions.remember(versionId, def);
 }
 
 /** The current version of the workflow named `key`, or of the default workflow. */
