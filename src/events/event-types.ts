@@ -8,7 +8,7 @@ export enum TicketEventType {
   STATUS_CHANGED = 'STATUS_CHANGED',
   TAGS_CHANGED = 'TAGS_CHANGED',
   FOLLOW_UP_OPENED = 'FOLLOW_UP_OPENED',
-  /** A workflow timer reminded the requester (payload: count, status). */
+  /** A workflow timer reminded the requester (payload: count, status, after, dueAt). */
   REQUESTER_REMINDED = 'REQUESTER_REMINDED',
   /** A target was met (recorded at once, in the change that met it). */
   SLA_ACHIEVED = 'SLA_ACHIEVED',

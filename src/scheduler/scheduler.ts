@@ -17,7 +17,8 @@ import {
  * ticket moves its jobs (one per ticket and kind, carrying only the ticket id) to its next deadlines;
  * a job re-reads the ticket and does only what is due then; a sweep every minute handles anything
  * overdue that no job handled. MongoDB is the production job store; without MONGODB_URL, Agenda runs
- * on the same PostgreSQL (LISTEN/NOTIFY wakes it as soon as a job is saved).
+ * on the same PostgreSQL (LISTEN/NOTIFY wakes a processing instance when a job is saved by one
+ * that processes too; jobs saved by API-only processes are found by polling, every SCHEDULER_POLL_MS).
  */
 export interface SchedulerOptions {
   databaseUrl: string;
@@ -45,6 +46,7 @@ export const SWEEP_JOB = 'deadline-sweep';
 export class DeadlineScheduler {
   readonly agenda: Agenda;
   readonly store: 'mongodb' | 'postgresql';
+  private readonly backend: MongoBackend | PostgresBackend;
   private started = false;
 
   constructor(private readonly opts: SchedulerOptions) {
@@ -66,14 +68,40 @@ export class DeadlineScheduler {
       maxConcurrency: (opts.concurrency ?? 10) * 4,
     });
     for (const kind of DEADLINE_KINDS) {
-      this.agenda.define<{ ticketId: string }>(kind, (job) => this.runDeadline(kind, job));
+      // A finished job with no next deadline is removed; one with a deadline left is moved to it.
+      this.agenda.define<{ ticketId: string }>(kind, (job) => this.runDeadline(kind, job), {
+        removeOnComplete: true,
+      });
     }
     this.agenda.define(SWEEP_JOB, () => this.sweep().then(() => undefined));
     this.agenda.on('error', (err: Error) => opts.logger.error({ err }, 'scheduler error'));
+    this.agenda.on('fail', (err: Error, job: Job) =>
+      opts.logger.error(
+        { err, job: job.attrs.name, data: job.attrs.data },
+        'a scheduled job failed (the sweep retries it)',
+      ),
+    );
+    this.backend = backend;
   }
 
+  /** Connects to the job store (failing with a clear message) and, when processing, starts the jobs. */
   async start(): Promise<void> {
-    await this.agenda.ready;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.agenda.ready,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 15 s')), 15_000);
+        }),
+      ]);
+    } catch (err) {
+      throw new Error(
+        `The job store did not connect (${this.store === 'mongodb' ? 'check MONGODB_URL' : 'check the database'}): ${(err as Error).message}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
     if (!this.opts.process) return;
     await this.agenda.every(this.opts.sweepEvery ?? '1 minute', SWEEP_JOB, undefined, {
       skipImmediate: false,
@@ -83,12 +111,13 @@ export class DeadlineScheduler {
   }
 
   /**
-   * Stops promptly: running jobs are unlocked for another worker (their effects are idempotent).
-   * Agenda's job processor leaves a timer running for lockLifetime/2; callers exit the process after.
+   * Stops promptly: jobs locked but not started are unlocked for another worker; a job still running
+   * keeps its lock until it ends or the lock expires (its effect is idempotent). Agenda's job processor
+   * leaves a timer running for lockLifetime/2, so callers exit the process after.
    */
   async stop(): Promise<void> {
     if (this.started) await this.agenda.stop();
-    else await this.agenda.stop().catch(() => {});
+    else await this.backend.disconnect().catch(() => {}); // never started: Agenda's stop() would return early
     this.started = false;
   }
 
@@ -120,6 +149,10 @@ export class DeadlineScheduler {
   private async runDeadline(kind: DeadlineKind, job: Job<{ ticketId: string }>): Promise<void> {
     const { ticketId } = job.attrs.data;
     const exists = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
+    this.opts.logger.debug(
+      { job: kind, ticketId, late: Date.now() - (job.attrs.nextRunAt?.getTime() ?? Date.now()) },
+      'deadline job ran',
+    );
     if (!exists) return;
     // Agenda saves this job when the handler returns: its next run is the ticket's next deadline of
     // this kind; the other kinds are moved directly.

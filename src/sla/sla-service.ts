@@ -221,10 +221,6 @@ export async function evaluateFromHistory(
 
 const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
 
-/**
- * Recomputes a ticket's SLA targets in the caller's transaction and stores them. Returns the events
- * the change caused: a target achieved, and a breach no scheduler recorded yet (a late reply).
- */
 /** A breach this recompute recorded, with the action its policy target asks for. */
 export interface BreachToHandle {
   kind: string;
@@ -232,6 +228,11 @@ export interface BreachToHandle {
   teamKey?: string;
 }
 
+/**
+ * Recomputes a ticket's SLA targets in the caller's transaction and stores them. Returns the events
+ * the change caused (a target achieved, a warning threshold passed, a breach) and the breaches whose
+ * policy target asks for an action.
+ */
 export async function recomputeTicketSla(
   em: EntityManager,
   ticket: Ticket,

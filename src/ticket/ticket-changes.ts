@@ -124,10 +124,18 @@ export class TicketChange {
   async commit(): Promise<void> {
     const { em } = this.ctx;
     await this.flush();
-    if (this.enteredStatus) await restartTimers(em, this.ticket, this.def, this.now);
-    const sla = await recomputeTicketSla(em, this.ticket, this.def, this.events, this.now);
-    this.events.push(...sla.events);
-    if (await this.onBreach(sla.breaches)) await this.flush();
+    // A breach action may move the ticket again (an escalation rule's status): then its timers and
+    // clock are brought up to date once more. Breaches are recorded once, so this ends.
+    for (let round = 0; round < 2; round++) {
+      if (this.enteredStatus) {
+        await restartTimers(em, this.ticket, this.def, this.now);
+        this.enteredStatus = false;
+      }
+      const sla = await recomputeTicketSla(em, this.ticket, this.def, this.events, this.now);
+      this.events.push(...sla.events);
+      if (!(await this.onBreach(sla.breaches))) break;
+      await this.flush();
+    }
     await appendEvents(em, this.events);
     this.ctx.touched?.add(this.ticket.id);
   }
