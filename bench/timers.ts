@@ -4,8 +4,12 @@
  * how big that job store is, and what database load the scheduler adds. See the report it prints.
  *
  * Run alone: `npx tsc -p bench/tsconfig.json --outDir /tmp/tbench && node /tmp/tbench/bench/timers.js`
- * (BENCH_TIMER_SIZES, BENCH_PROBES, BENCH_TIMER_WINDOW_S, BENCH_TIMER_FIX; BENCH_DATABASE_URL as for
- * `npm run bench`). `runTimerBench()` returns the report.
+ * (outside the repository, /tmp/tbench needs `node_modules` linked to the repository's and a copy of its
+ * package.json, for `"type": "module"`). About 3 minutes with the defaults. `runTimerBench()` returns
+ * the report. Variables: BENCH_TIMER_SIZES (default "10000,100000"), BENCH_PROBES (30),
+ * BENCH_TIMER_WINDOW_S (10, the load windows), BENCH_TIMER_FIX (0: none; 1: rerun the largest size with
+ * the recommended fix; all, or a list of lock, poll, gin: each experiment, clearly labelled in the
+ * report), BENCH_DATABASE_URL as for `npm run bench`.
  *
  * Per size N, in a fresh database: migrations, demo data, N tickets in the agency desk's Pending status
  * each with one pending MOVE timer (seed 002: close after 7 days) due uniformly at random over the hour

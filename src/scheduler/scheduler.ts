@@ -60,10 +60,10 @@ export class DeadlineScheduler {
     this.agenda = new Agenda({
       backend,
       name: opts.name,
-      processEvery: opts.processEveryMs ?? 5000,
+      processEvery: opts.processEveryMs ?? 1000,
       defaultLockLifetime: opts.lockLifetimeMs ?? 60_000,
-      defaultLockLimit: opts.lockLimit ?? 50,
-      lockLimit: (opts.lockLimit ?? 50) * 4,
+      defaultLockLimit: opts.lockLimit ?? 300,
+      lockLimit: (opts.lockLimit ?? 300) * 4,
       defaultConcurrency: opts.concurrency ?? 10,
       maxConcurrency: (opts.concurrency ?? 10) * 4,
     });
