@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { durationMs } from '../src/shared/duration.js';
-import type { WorkflowDefinition } from '../src/workflow/definition.js';
 import { PRESETS } from '../src/workflow/presets/index.js';
 import {
   CreateSlaPolicyDocument,
@@ -9,6 +7,7 @@ import {
   ViewerDocument,
   type WorkflowDefinitionInput,
 } from './generated/graphql.js';
+import { fastTimers, scaled } from './support/fast-timers.js';
 import { flows } from './support/flows.js';
 import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
 
@@ -17,16 +16,6 @@ import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
  * the presets with their timers scaled down, one day to 200 ms; the presets' real durations are
  * checked by the unit tests beside them.
  */
-const MS_PER_DAY = 200;
-const scaled = (iso: string) => `PT${((durationMs(iso) * MS_PER_DAY) / 86_400_000 / 1000).toFixed(3)}S`;
-const fast = (def: WorkflowDefinition): WorkflowDefinition => ({
-  ...def,
-  timers: def.timers.map((t) => ({
-    ...t,
-    after: scaled(t.after),
-    ...(t.repeatEvery ? { repeatEvery: scaled(t.repeatEvery) } : {}),
-  })),
-});
 const AGENT = 'alice@docket.local';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +36,7 @@ describe('timers on the real scheduler', () => {
             key: `${p.key}-fast`,
             name: `${p.name} (fast)`,
             isDefault: false,
-            definition: fast(p.definition) as WorkflowDefinitionInput,
+            definition: fastTimers(p.definition) as WorkflowDefinitionInput,
           },
         },
         admin,

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { durationMs } from '../src/shared/duration.js';
 import { PRESETS } from '../src/workflow/presets/index.js';
 import {
   CreateWorkflowDocument,
@@ -10,6 +9,7 @@ import {
   ViewerDocument,
   type WorkflowDefinitionInput,
 } from './generated/graphql.js';
+import { fastTimers } from './support/fast-timers.js';
 import { flows } from './support/flows.js';
 import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
 
@@ -22,8 +22,6 @@ import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
 const ENTRY = new URL('../dist/src/main.js', import.meta.url).pathname;
 const AGENT = 'alice@docket.local';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MS_PER_DAY = 200;
-const scaled = (iso: string) => `PT${((durationMs(iso) * MS_PER_DAY) / 86_400_000 / 1000).toFixed(3)}S`;
 
 describe('two worker processes', () => {
   let s: TestServer;
@@ -66,7 +64,7 @@ describe('two worker processes', () => {
     s = await startTestServer({ scheduler: 'schedule' });
     f = flows(s);
     const agency = PRESETS.find((p) => p.key === 'agency')!.definition;
-    const def = { ...agency, timers: agency.timers.map((t) => ({ ...t, after: scaled(t.after) })) };
+    const def = fastTimers(agency);
     const res = await s.gql(
       CreateWorkflowDocument,
       {

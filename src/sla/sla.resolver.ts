@@ -3,6 +3,7 @@ import { isStaff } from '../access/policy.js';
 import { inTransaction, useCaseContext, type RequestContext } from '../server/context.js';
 import { parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
+import { plainInput } from '../server/plain-input.js';
 import { InvalidInputError, NotPermittedError } from '../shared/errors.js';
 import type { Ticket } from '../ticket/ticket.entity.js';
 import { TicketType } from '../ticket/ticket.types.js';
@@ -49,8 +50,6 @@ import {
   UpdateSlaPolicyInput,
 } from './sla.types.js';
 
-/** GraphQL leaves unset optional input fields null; stored definitions omit them. */
-const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v, (_k, x) => (x === null ? undefined : x)));
 type TicketRoot = Readonly<Ticket>;
 type CalendarRoot = Readonly<BusinessCalendarEntity>;
 type PolicyRoot = Readonly<SlaPolicy>;
@@ -79,7 +78,7 @@ export class BusinessCalendarResolver {
       calendar: (await inTransaction(c, (ctx) =>
         createBusinessCalendar(ctx, {
           ...input,
-          definition: plain(input.definition) as BusinessCalendarDefinition,
+          definition: plainInput(input.definition) as BusinessCalendarDefinition,
         }),
       )) as never,
     }));
@@ -96,7 +95,9 @@ export class BusinessCalendarResolver {
         updateBusinessCalendar(ctx, {
           key: input.key,
           name: input.name ?? undefined,
-          definition: input.definition ? (plain(input.definition) as BusinessCalendarDefinition) : undefined,
+          definition: input.definition
+            ? (plainInput(input.definition) as BusinessCalendarDefinition)
+            : undefined,
         }),
       )) as never,
     }));
@@ -153,10 +154,10 @@ export class SlaPolicyResolver {
     return mutate(async () => ({
       policy: (await inTransaction(c, (ctx) =>
         createSlaPolicy(ctx, {
-          ...plain(input),
+          ...plainInput(input),
           position: input.position ?? undefined,
           active: input.active ?? undefined,
-          definition: plain(input.definition) as SlaPolicyDefinition,
+          definition: plainInput(input.definition) as SlaPolicyDefinition,
         }),
       )) as never,
     }));
@@ -178,7 +179,7 @@ export class SlaPolicyResolver {
           name: input.name ?? undefined,
           position: input.position ?? undefined,
           active: input.active ?? undefined,
-          definition: input.definition ? (plain(input.definition) as SlaPolicyDefinition) : undefined,
+          definition: input.definition ? (plainInput(input.definition) as SlaPolicyDefinition) : undefined,
         }),
       )) as never,
     }));

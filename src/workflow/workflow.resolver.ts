@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { inTransaction, type RequestContext } from '../server/context.js';
 import { authed, mutate } from '../server/guard.js';
+import { plainInput } from '../server/plain-input.js';
 import type { WorkflowDefinition } from './definition.js';
 import { createWorkflow, updateWorkflow } from './save-workflow.js';
 import { Workflow, WorkflowVersion } from './workflow.entity.js';
@@ -17,11 +18,6 @@ import {
  * plain read-path object into a new entity instance before each field resolver call.
  */
 type WorkflowRoot = Readonly<Workflow>;
-
-/** GraphQL leaves unset optional input fields undefined or null; the stored definition omits them. */
-function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (v === null ? undefined : v)));
-}
 
 @Resolver(() => WorkflowType)
 export class WorkflowResolver {
@@ -45,7 +41,7 @@ export class WorkflowResolver {
     const c = authed(ctx);
     return mutate(async () => ({
       workflow: (await inTransaction(c, (ctx) =>
-        createWorkflow(ctx, { ...input, definition: plain(input.definition) as WorkflowDefinition }),
+        createWorkflow(ctx, { ...input, definition: plainInput(input.definition) as WorkflowDefinition }),
       )) as unknown as WorkflowType,
     }));
   }
@@ -63,7 +59,7 @@ export class WorkflowResolver {
           name: input.name ?? undefined,
           description: input.description ?? undefined,
           isDefault: input.isDefault ?? undefined,
-          definition: input.definition ? (plain(input.definition) as WorkflowDefinition) : undefined,
+          definition: input.definition ? (plainInput(input.definition) as WorkflowDefinition) : undefined,
         }),
       )) as unknown as WorkflowType,
     }));
