@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { SCHEDULER_DEFAULTS } from './scheduler/defaults.js';
 
 /**
  * Typed configuration from the environment, validated once at start.
@@ -45,17 +46,32 @@ const schema = z.object({
     .number({ message: 'must be a number of milliseconds' })
     .int()
     .min(100, 'must be at least 100')
-    .default(5000),
+    .default(SCHEDULER_DEFAULTS.processEveryMs),
   SCHEDULER_LOCK_LIFETIME_MS: z.coerce
     .number({ message: 'must be a number of milliseconds' })
     .int()
     .min(1000, 'must be at least 1000')
-    .default(60_000),
+    .default(SCHEDULER_DEFAULTS.lockLifetimeMs),
   SCHEDULER_LOCK_LIMIT: z.coerce
     .number({ message: 'must be a number' })
     .int()
     .min(1, 'must be at least 1')
-    .default(50),
+    .default(SCHEDULER_DEFAULTS.lockLimit),
+  REALTIME_POLL_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100, 'must be at least 100')
+    .default(2000),
+  REALTIME_BUFFER: z.coerce
+    .number({ message: 'must be a number of events' })
+    .int()
+    .min(10, 'must be at least 10')
+    .default(1000),
+  WS_KEEPALIVE_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(0, 'must be 0 (off) or more')
+    .default(12_000),
   DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
   EMBEDDED_PG_PORT: port(54329),
   DB_POOL_MAX: z.coerce
@@ -88,6 +104,8 @@ export interface Config {
   /** Whether `serve` also runs the scheduler (off: API only; a `worker` runs it). */
   schedulerInProcess: boolean;
   scheduler: { pollMs: number; lockLifetimeMs: number; lockLimit: number };
+  /** Subscriptions: how often the feed reads the log without a NOTIFY, events held per slow subscriber, WS pings. */
+  realtime: { pollMs: number; maxBuffered: number; keepAliveMs: number };
   dataDir: string;
   embeddedPgPort: number;
   dbPoolMax: number;
@@ -145,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockLifetimeMs: e.SCHEDULER_LOCK_LIFETIME_MS,
       lockLimit: e.SCHEDULER_LOCK_LIMIT,
     },
+    realtime: { pollMs: e.REALTIME_POLL_MS, maxBuffered: e.REALTIME_BUFFER, keepAliveMs: e.WS_KEEPALIVE_MS },
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dbPoolMax: e.DB_POOL_MAX,

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Agenda, type Job } from 'agenda';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { SCHEDULER_DEFAULTS } from './defaults.js';
 import {
   DEADLINE_KINDS,
   deadlinesOf,
@@ -60,12 +61,12 @@ export class DeadlineScheduler {
     this.agenda = new Agenda({
       backend,
       name: opts.name,
-      processEvery: opts.processEveryMs ?? 1000,
-      defaultLockLifetime: opts.lockLifetimeMs ?? 60_000,
-      defaultLockLimit: opts.lockLimit ?? 300,
-      lockLimit: (opts.lockLimit ?? 300) * 4,
-      defaultConcurrency: opts.concurrency ?? 10,
-      maxConcurrency: (opts.concurrency ?? 10) * 4,
+      processEvery: opts.processEveryMs ?? SCHEDULER_DEFAULTS.processEveryMs,
+      defaultLockLifetime: opts.lockLifetimeMs ?? SCHEDULER_DEFAULTS.lockLifetimeMs,
+      defaultLockLimit: opts.lockLimit ?? SCHEDULER_DEFAULTS.lockLimit,
+      lockLimit: (opts.lockLimit ?? SCHEDULER_DEFAULTS.lockLimit) * 4,
+      defaultConcurrency: opts.concurrency ?? SCHEDULER_DEFAULTS.concurrency,
+      maxConcurrency: (opts.concurrency ?? SCHEDULER_DEFAULTS.concurrency) * 4,
     });
     for (const kind of DEADLINE_KINDS) {
       // A finished job with no next deadline is removed; one with a deadline left is moved to it.
