@@ -3,6 +3,7 @@ import { Migration20261122000000Initial } from './Migration20261122000000Initial
 import { Migration20261122010000CommentCounts } from './Migration20261122010000CommentCounts.js';
 import { Migration20261122020000Sla } from './Migration20261122020000Sla.js';
 import { Migration20261122030000Timers } from './Migration20261122030000Timers.js';
+import { Migration20261122040000Realtime } from './Migration20261122040000Realtime.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122010000CommentCounts', class: Migration20261122010000CommentCounts },
   { name: 'Migration20261122020000Sla', class: Migration20261122020000Sla },
   { name: 'Migration20261122030000Timers', class: Migration20261122030000Timers },
+  { name: 'Migration20261122040000Realtime', class: Migration20261122040000Realtime },
 ];

@@ -13,7 +13,9 @@ export async function signUserToken(config: Config, userId: string): Promise<str
     .sign(new TextEncoder().encode(config.jwt.secret));
 }
 
-export type TokenCheck = { ok: true; userId: string } | { ok: false; reason: 'invalid' | 'expired' };
+export type TokenCheck =
+  | { ok: true; userId: string; /** ms since the epoch */ expiresAt: number }
+  | { ok: false; reason: 'invalid' | 'expired' };
 
 /**
  * Verified tokens, remembered until they expire: a token string verifies the same way every time, and
@@ -28,7 +30,7 @@ export async function verifyUserToken(config: Config, token: string): Promise<To
   if (!verified) rememberedFor.set(config, (verified = new Map()));
   const known = verified.get(token);
   if (known) {
-    if (known.exp * 1000 > Date.now()) return { ok: true, userId: known.userId };
+    if (known.exp * 1000 > Date.now()) return { ok: true, userId: known.userId, expiresAt: known.exp * 1000 };
     verified.delete(token);
     return { ok: false, reason: 'expired' };
   }
@@ -42,7 +44,7 @@ export async function verifyUserToken(config: Config, token: string): Promise<To
     if (!payload.sub) return { ok: false, reason: 'invalid' };
     if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
     verified.set(token, { userId: payload.sub, exp: payload.exp! });
-    return { ok: true, userId: payload.sub };
+    return { ok: true, userId: payload.sub, expiresAt: payload.exp! * 1000 };
   } catch (err) {
     return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
   }

@@ -13,18 +13,35 @@ export interface VisibilityOptions {
 export const isStaff = (actor: Actor) =>
   actor.kind === 'AGENT' || actor.kind === 'ADMIN' || actor.kind === 'SYSTEM';
 
-export function canReadTicket(actor: Actor, ticket: Ticket, opts: VisibilityOptions): boolean {
+export const canSeeInternal = isStaff;
+
+/** Whose a ticket is: all that reading rights depend on. */
+export interface TicketOwnership {
+  requesterId?: string;
+  organizationId?: string;
+}
+
+export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: VisibilityOptions): boolean {
   if (isStaff(actor)) return true;
   if (actor.kind !== 'REQUESTER') return false;
-  if (ticket.requester.id === actor.userId) return true;
+  if (owner.requesterId === actor.userId) return true;
   return (
     opts.requestersSeeOrganizationTickets &&
     actor.organizationId !== undefined &&
-    ticket.organization?.id === actor.organizationId
+    owner.organizationId === actor.organizationId
   );
 }
 
-export const canSeeInternal = isStaff;
+export const canReadTicket = (actor: Actor, ticket: Ticket, opts: VisibilityOptions): boolean =>
+  canReadTicketOf(actor, { requesterId: ticket.requester.id, organizationId: ticket.organization?.id }, opts);
+
+/** An event of the log (history, subscriptions): on a ticket the actor may read, and internal ones for staff only. */
+export const canSeeEvent = (
+  actor: Actor,
+  event: TicketOwnership & { internal: boolean },
+  opts: VisibilityOptions,
+): boolean => canReadTicketOf(actor, event, opts) && (!event.internal || canSeeInternal(actor));
+
 export const canManageTickets = isStaff;
 export const canManageWorkflows = (actor: Actor) => actor.kind === 'ADMIN';
 /** Contact details of people are for staff and for the person themselves. */

@@ -11,6 +11,9 @@ export interface NewEvent {
   occurredAt: Date;
 }
 
+/** The PostgreSQL channel on which a committing transaction announces the last sequence it wrote. */
+export const EVENTS_CHANNEL = 'docket_events';
+
 /**
  * Appends events to the log as the LAST statements of the writing transaction.
  *
@@ -20,6 +23,11 @@ export interface NewEvent {
  * commits or rolls back: the next writer waits, then numbers after it. Sequence order is commit
  * order, and a rolled-back transaction gives its numbers back. The lock is held only from this call to
  * the commit, because it is the last thing a use case does.
+ *
+ * Each row also keeps the ticket's facts after the change (requester, organization, team, assignee,
+ * status category, priority), which subscriptions filter on, and the same statement NOTIFYs
+ * EVENTS_CHANNEL with the last sequence: PostgreSQL delivers it at commit, in commit order, and never
+ * for a rollback (see ./event-feed.ts).
  */
 export async function appendEvents(em: EntityManager, events: NewEvent[]): Promise<number[]> {
   if (events.length === 0) return [];
@@ -40,10 +48,16 @@ export async function appendEvents(em: EntityManager, events: NewEvent[]): Promi
     occurred_at: e.occurredAt.toISOString(),
   }));
   await em.execute(
-    `insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at)
-     select * from jsonb_to_recordset(?::jsonb) as e(seq bigint, ticket_id uuid, type text, actor_kind text,
-       actor_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)`,
-    [JSON.stringify(rows)],
+    `with added as (
+       insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
+         requester_id, organization_id, team_id, assignee_id, status_category, priority)
+       select e.*, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority
+         from jsonb_to_recordset(?::jsonb) as e(seq bigint, ticket_id uuid, type text, actor_kind text,
+           actor_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)
+         left join ticket t on t.id = e.ticket_id
+       returning 1)
+     select pg_notify(?, ?)`,
+    [JSON.stringify(rows), EVENTS_CHANNEL, String(seqs.at(-1))],
   );
   return seqs;
 }

@@ -33,4 +33,23 @@ export class TicketEvent {
 
   @Property({ type: 'timestamptz' })
   occurredAt!: Date;
+
+  // The ticket's facts when the event was committed: what subscriptions filter and check rights on.
+  @Property({ type: 'uuid', nullable: true })
+  requesterId?: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  organizationId?: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  teamId?: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  assigneeId?: string;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  statusCategory?: string;
+
+  @Property({ type: 'string', length: 16, nullable: true })
+  priority?: string;
 }

@@ -7,19 +7,18 @@ import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { actorKindOf, type Actor } from '../access/actor.js';
-import { verifyUserToken } from '../access/jwt.js';
+import type { Actor } from '../access/actor.js';
+import { authenticate } from '../access/authenticate.js';
 import type { Config } from '../config.js';
 import { statementCounter, pendingMigrations, type MikroORM } from '../db/orm.js';
 import type { Clock } from '../shared/clock.js';
-import type { Role } from '../shared/enums.js';
-import { DomainError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { publicError } from './public-error.js';
+import { startWebSocketServer } from './ws.js';
+import { Realtime } from '../events/realtime.js';
 import type { RequestContext } from './context.js';
-import { UUID } from './global-id.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
-import { readRows } from '../db/read.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +32,7 @@ export interface AppDeps {
 export interface RunningServer {
   url: string;
   port: number;
+  realtime: Realtime;
   close(): Promise<void>;
 }
 
@@ -46,27 +46,9 @@ async function resolveActor(
   em: RequestContext['em'],
 ): Promise<Actor | undefined> {
   if (!header) return undefined;
-  const [scheme, token] = header.split(' ');
-  if (scheme?.toLowerCase() !== 'bearer' || !token)
-    throw unauthenticated('Send the token as "Authorization: Bearer <token>"');
-  const check = await verifyUserToken(deps.config, token);
-  if (!check.ok)
-    throw unauthenticated(
-      check.reason === 'expired' ? 'Your token has expired: sign in again' : 'Your token is not valid',
-    );
-  if (!UUID.test(check.userId)) throw unauthenticated('Your token is not valid');
-  const [user] = await readRows<{ role: Role; tier: number | null; organization_id: string | null }>(
-    em,
-    'select role, tier, organization_id from app_user where id = ?',
-    [check.userId],
-  );
-  if (!user) throw unauthenticated('Your token names a user that does not exist');
-  return {
-    kind: actorKindOf(user.role),
-    userId: check.userId,
-    organizationId: user.organization_id ?? undefined,
-    tier: user.tier ?? undefined,
-  };
+  const auth = await authenticate(deps.config, header, em);
+  if (!auth.ok) throw unauthenticated(auth.message);
+  return auth.actor;
 }
 
 /** One line per request at debug; the statement count outside production (for the N+1 guard). */
@@ -123,20 +105,21 @@ export async function startServer(
       ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(deps),
     ],
-    formatError: (formatted, error) => {
-      const original = unwrapResolverError(error);
-      if (original instanceof DomainError) return { ...formatted, extensions: { code: original.code } };
-      if (original instanceof GraphQLError || formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR')
-        return formatted;
-      logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
-      return {
-        message: 'Internal server error',
-        path: formatted.path,
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
-      };
-    },
+    formatError: (formatted, error) => publicError(formatted, unwrapResolverError(error), logger),
   });
   await apollo.start();
+
+  // Subscriptions: this process's feed of the event log, and graphql-ws on the same port and path.
+  const realtime = new Realtime({
+    em: orm.em.fork(),
+    databaseUrl: orm.config.get('clientUrl')!,
+    logger,
+    now: () => deps.clock.now(),
+    pollMs: config.realtime.pollMs,
+    maxBuffered: config.realtime.maxBuffered,
+  });
+  await realtime.start();
+  const ws = startWebSocketServer({ ...deps, httpServer, realtime });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -186,8 +169,11 @@ export async function startServer(
   return {
     url: `http://${shownHost}:${port}/graphql`,
     port,
+    realtime,
     close: async () => {
+      await ws.dispose();
       await apollo.stop();
+      await realtime.close();
     },
   };
 }

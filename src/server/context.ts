@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { UseCaseContext } from '../shared/use-case.js';
 import type { Loaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
+import type { Realtime } from '../events/realtime.js';
 
 /** One per request (HTTP) or operation (WebSocket). */
 export interface RequestContext {
@@ -18,6 +19,15 @@ export interface RequestContext {
   logger: Logger;
   /** Schedules the deadlines of the tickets a mutation changed (absent: nothing is scheduled). */
   scheduler?: DeadlineScheduler;
+  /** Present on WebSocket operations only: where subscriptions come from. */
+  realtime?: RealtimeConnection;
+}
+
+/** A WebSocket connection's view of the process's realtime feed. */
+export interface RealtimeConnection {
+  hub: Realtime;
+  /** Closes this connection (for a subscriber too slow to keep up). */
+  close(code: number, reason: string): void;
 }
 
 export interface AuthedContext extends RequestContext {

@@ -4,7 +4,7 @@ import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
 import { ACTOR_KINDS, REPLY_ACTIONS, STATUS_CATEGORIES, TIMER_ACTIONS } from '../workflow/definition.js';
 
 /** Every enum the schema exposes, registered once. */
-const asEnum = <T extends string>(values: readonly T[]) =>
+export const asEnum = <T extends string>(values: readonly T[]) =>
   Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 
 export const StatusCategoryEnum = asEnum(STATUS_CATEGORIES);

@@ -3,6 +3,7 @@ import { buildSchema } from 'type-graphql';
 import { OrganizationResolver, TeamResolver, UserResolver } from '../directory/directory.resolver.js';
 import { TicketResolver } from '../ticket/ticket.resolver.js';
 import { WorkflowResolver } from '../workflow/workflow.resolver.js';
+import { RealtimeResolver, SlaAlertResolver, TicketEventResolver } from '../events/realtime.resolver.js';
 import {
   BusinessCalendarResolver,
   SlaPolicyResolver,
@@ -28,8 +29,21 @@ export async function buildDocketSchema(): Promise<GraphQLSchema> {
       SlaPolicyResolver,
       SlaReportResolver,
       TicketSlaResolver,
+      RealtimeResolver,
+      TicketEventResolver,
+      SlaAlertResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
+    // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists
+    // on a PubSub anyway, so it gets one that refuses topic-based use.
+    pubSub: {
+      publish: () => {
+        throw new Error('Docket subscriptions do not use topics: publish to the event log');
+      },
+      subscribe: () => {
+        throw new Error('Docket subscriptions do not use topics: give @Subscription a `subscribe`');
+      },
+    },
     validate: false,
     emitSchemaFile: false,
   });

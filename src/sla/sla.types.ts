@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { StatusCategoryEnum } from '../server/enums.js';
+import { StatusCategoryEnum, asEnum } from '../server/enums.js';
 import { UserError } from '../server/user-errors.js';
 import { Channel, Priority } from '../shared/enums.js';
 import { TicketStatusType, TicketType } from '../ticket/ticket.types.js';
@@ -13,8 +13,6 @@ import {
   type SlaTargetKind,
 } from './policy-definition.js';
 
-const asEnum = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 export const SlaTargetKindEnum = asEnum(SLA_TARGET_KINDS);
 export const SlaClockEnum = asEnum(SLA_CLOCKS);
 export const BreachActionEnum = asEnum(BREACH_ACTIONS);

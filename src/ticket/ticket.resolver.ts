@@ -7,6 +7,13 @@ import type { Team } from '../directory/team.entity.js';
 import type { User } from '../directory/user.entity.js';
 import { TicketEvent } from '../events/ticket-event.entity.js';
 import { TicketEventType } from '../events/event-types.js';
+import {
+  FEED_EVENT_COLUMNS,
+  rowToFeedEvent,
+  type FeedEvent,
+  type FeedEventRow,
+} from '../events/feed-event.js';
+import { readRows } from '../db/read.js';
 import { inTransaction, useCaseContext, type RequestContext } from '../server/context.js';
 import { TicketOrder } from '../server/enums.js';
 import { parseId, parseOptionalId } from '../server/global-id.js';
@@ -319,25 +326,15 @@ export class TicketResolver {
     })
     after?: number,
     @Arg('first', () => Int, { defaultValue: 100 }) first = 100,
-  ): Promise<TicketEventObject[]> {
+  ): Promise<FeedEvent[]> {
     const c = authed(ctx);
-    const where: Record<string, unknown> = { ticketId: t.id };
-    if (!canSeeInternal(c.actor)) where.internal = false;
-    if (after !== undefined && after !== null) where.seq = { $gt: String(after) };
-    const rows = await c.em.find(TicketEvent, where, {
-      orderBy: { seq: 'asc' },
-      limit: Math.min(Math.max(first, 0), 500),
-    });
-    return Promise.all(
-      rows.map(async (e) => ({
-        seq: Number(e.seq),
-        type: e.type as TicketEventType,
-        actorKind: e.actorKind,
-        actor: e.actorId ? ((await c.loaders.user.load(e.actorId)) as never) : undefined,
-        payload: e.payload,
-        occurredAt: e.occurredAt,
-      })),
+    const rows = await readRows<FeedEventRow>(
+      c.em,
+      `select ${FEED_EVENT_COLUMNS} from ticket_event
+        where ticket_id = ? and seq > ? and (? or not internal) order by seq limit ?`,
+      [t.id, after ?? 0, canSeeInternal(c.actor), Math.min(Math.max(first, 0), 500)],
     );
+    return rows.map(rowToFeedEvent);
   }
 
   @FieldResolver(() => [TransitionType])

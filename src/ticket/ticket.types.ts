@@ -66,6 +66,7 @@ export class TransitionType {
   at!: Date;
 }
 
+/** Root values are FeedEvents (src/events/feed-event.ts); `actor` and `ticket` resolve in TicketEventResolver. */
 @ObjectType('TicketEvent', { description: 'An entry of the ordered event log' })
 export class TicketEventObject {
   @Field(() => GraphQLSafeInt, { description: 'Position in the log: commit order, gapless per reader' })
@@ -76,9 +77,6 @@ export class TicketEventObject {
 
   @Field(() => ActorKindEnum)
   actorKind!: ActorKind;
-
-  @Field(() => UserType, { nullable: true })
-  actor?: UserType;
 
   @Field(() => GraphQLJSONObject, { description: 'Small, type-specific: ids and changed values' })
   payload!: Record<string, unknown>;

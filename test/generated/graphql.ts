@@ -518,6 +518,48 @@ export type QueryWorkflowArgs = {
   key: Scalars['String']['input'];
 };
 
+export type QueuePriorityCount = {
+  __typename?: 'QueuePriorityCount';
+  count: Scalars['Int']['output'];
+  priority: Priority;
+};
+
+/** Live wallboard counters, pushed when they change (at most once a second) */
+export type QueueStats = {
+  __typename?: 'QueueStats';
+  /** When these counts were taken */
+  at: Scalars['DateTimeISO']['output'];
+  /** Open tickets with an SLA target past its warning, not yet met or breached */
+  atRisk: Scalars['Int']['output'];
+  /** Tickets with an SLA target breached since midnight */
+  breachedToday: Scalars['Int']['output'];
+  /** Open tickets by priority */
+  byPriority: Array<QueuePriorityCount>;
+  /** Open tickets by status */
+  byStatus: Array<QueueStatusCount>;
+  /** Tickets not resolved or closed */
+  open: Scalars['Int']['output'];
+  /** Open tickets waiting on the requester */
+  waitingOnRequester: Scalars['Int']['output'];
+};
+
+export type QueueStatsFilter = {
+  assigneeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  priorities?: InputMaybe<Array<Priority>>;
+  teamIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** IANA zone whose midnight starts "today" for breachedToday (default UTC) */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type QueueStatusCount = {
+  __typename?: 'QueueStatusCount';
+  count: Scalars['Int']['output'];
+  /** Status key */
+  status: Scalars['String']['output'];
+  statusCategory: StatusCategory;
+};
+
 export type ReasonRequiredUserError = UserError & {
   __typename?: 'ReasonRequiredUserError';
   code: UserErrorCode;
@@ -572,6 +614,39 @@ export type Role =
   | 'ADMIN'
   | 'AGENT'
   | 'REQUESTER';
+
+/** An SLA warning or breach, as it is recorded in the event log */
+export type SlaAlert = {
+  __typename?: 'SlaAlert';
+  /** Breaches: when the target was breached */
+  breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Warnings: when the target falls due */
+  dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  kind: SlaAlertKind;
+  occurredAt: Scalars['DateTimeISO']['output'];
+  /** Warnings: the share of the target elapsed (%) */
+  percent?: Maybe<Scalars['Int']['output']>;
+  /** Its position in the event log (resume with `after`) */
+  seq: Scalars['SafeInt']['output'];
+  /** The target: first response, next response or resolution */
+  target: SlaTargetKind;
+  ticket: Ticket;
+  ticketId: Scalars['ID']['output'];
+};
+
+export type SlaAlertFilter = {
+  assigneeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Default: both */
+  kinds?: InputMaybe<Array<SlaAlertKind>>;
+  organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  priorities?: InputMaybe<Array<Priority>>;
+  teamIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  ticketIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type SlaAlertKind =
+  | 'BREACH'
+  | 'WARNING';
 
 /** BUSINESS: the calendar’s business time; ALWAYS: 24/7 */
 export type SlaClock =
@@ -883,6 +958,33 @@ export type StatusTimerInput = {
   to?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Staff: wallboard counters, the current ones at once, then whenever one changes (at most once a second) */
+  queueStats: QueueStats;
+  /** SLA warnings and breaches as they are recorded (resumable with `after`, like ticketEvents) */
+  slaAlerts: SlaAlert;
+  /** Events of the log as they commit, whichever process made them. With `after`: first every stored event after that sequence that matches, then live ones, with no gap and no duplicate. Requesters get only their tickets’ public events. */
+  ticketEvents: TicketEvent;
+};
+
+
+export type SubscriptionQueueStatsArgs = {
+  filter?: InputMaybe<QueueStatsFilter>;
+};
+
+
+export type SubscriptionSlaAlertsArgs = {
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+  filter?: InputMaybe<SlaAlertFilter>;
+};
+
+
+export type SubscriptionTicketEventsArgs = {
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+  filter?: InputMaybe<TicketEventFilter>;
+};
+
 export type Team = Node & {
   __typename?: 'Team';
   /** Global id: pass it to node(id) or to any argument that takes this id */
@@ -975,7 +1077,22 @@ export type TicketEvent = {
   payload: Scalars['JSONObject']['output'];
   /** Position in the log: commit order, gapless per reader */
   seq: Scalars['SafeInt']['output'];
+  /** The ticket as it is now */
+  ticket: Ticket;
+  /** The ticket’s global id */
+  ticketId: Scalars['ID']['output'];
   type: TicketEventType;
+};
+
+/** Every list given must contain the event’s value; facts are the ticket’s when the event committed */
+export type TicketEventFilter = {
+  assigneeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  priorities?: InputMaybe<Array<Priority>>;
+  statusCategories?: InputMaybe<Array<StatusCategory>>;
+  teamIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  ticketIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  types?: InputMaybe<Array<TicketEventType>>;
 };
 
 export type TicketEventType =
@@ -1291,6 +1408,37 @@ type ErrorFields_TransitionNotAllowedUserError_Fragment = { __typename: 'Transit
 
 export type ErrorFieldsFragment = ErrorFields_ConflictUserError_Fragment | ErrorFields_InvalidInputUserError_Fragment | ErrorFields_NotFoundError_Fragment | ErrorFields_NotPermittedError_Fragment | ErrorFields_ReasonRequiredUserError_Fragment | ErrorFields_StaleVersionUserError_Fragment | ErrorFields_TicketClosedUserError_Fragment | ErrorFields_TransitionNotAllowedUserError_Fragment;
 
+export type TicketEventsSubscriptionVariables = Exact<{
+  filter?: InputMaybe<TicketEventFilter>;
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+}>;
+
+
+export type TicketEventsSubscription = { __typename?: 'Subscription', ticketEvents: { __typename?: 'TicketEvent', seq: number, type: TicketEventType, actorKind: ActorKind, payload: Record<string, unknown>, occurredAt: string, ticketId: string, actor?: { __typename?: 'User', id: string, name: string } | null, ticket: { __typename?: 'Ticket', id: string, reference: string, subject: string } } };
+
+export type TicketEventSeqsSubscriptionVariables = Exact<{
+  filter?: InputMaybe<TicketEventFilter>;
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+}>;
+
+
+export type TicketEventSeqsSubscription = { __typename?: 'Subscription', ticketEvents: { __typename?: 'TicketEvent', seq: number, type: TicketEventType, ticketId: string } };
+
+export type SlaAlertsSubscriptionVariables = Exact<{
+  filter?: InputMaybe<SlaAlertFilter>;
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+}>;
+
+
+export type SlaAlertsSubscription = { __typename?: 'Subscription', slaAlerts: { __typename?: 'SlaAlert', seq: number, kind: SlaAlertKind, target: SlaTargetKind, percent?: number | null, dueAt?: string | null, breachedAt?: string | null, ticketId: string, occurredAt: string, ticket: { __typename?: 'Ticket', reference: string, priority: Priority } } };
+
+export type QueueStatsSubscriptionVariables = Exact<{
+  filter?: InputMaybe<QueueStatsFilter>;
+}>;
+
+
+export type QueueStatsSubscription = { __typename?: 'Subscription', queueStats: { __typename?: 'QueueStats', at: string, open: number, atRisk: number, breachedToday: number, waitingOnRequester: number, byStatus: Array<{ __typename?: 'QueueStatusCount', status: string, statusCategory: StatusCategory, count: number }>, byPriority: Array<{ __typename?: 'QueuePriorityCount', priority: Priority, count: number }> } };
+
 export type TicketSlaQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
@@ -1460,6 +1608,10 @@ export type UpdateWorkflowMutation = { __typename?: 'Mutation', updateWorkflow: 
 
 export const TicketFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}}]} as unknown as DocumentNode<TicketFieldsFragment, unknown>;
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
+export const TicketEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"actorKind"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}}]}}]}}]}}]} as unknown as DocumentNode<TicketEventsSubscription, TicketEventsSubscriptionVariables>;
+export const TicketEventSeqsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEventSeqs"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}}]}}]}}]} as unknown as DocumentNode<TicketEventSeqsSubscription, TicketEventSeqsSubscriptionVariables>;
+export const SlaAlertsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"SlaAlerts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaAlertFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaAlerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}}]}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]} as unknown as DocumentNode<SlaAlertsSubscription, SlaAlertsSubscriptionVariables>;
+export const QueueStatsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"QueueStats"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"QueueStatsFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"queueStats"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"open"}},{"kind":"Field","name":{"kind":"Name","value":"byStatus"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusCategory"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"byPriority"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"atRisk"}},{"kind":"Field","name":{"kind":"Name","value":"breachedToday"}},{"kind":"Field","name":{"kind":"Name","value":"waitingOnRequester"}}]}}]}}]} as unknown as DocumentNode<QueueStatsSubscription, QueueStatsSubscriptionVariables>;
 export const TicketSlaDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TicketSla"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sla"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"calendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"clock"}},{"kind":"Field","name":{"kind":"Name","value":"targetSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"outsideBusinessHours"}},{"kind":"Field","name":{"kind":"Name","value":"cycle"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"elapsedSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"remainingSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"pausedSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"pausedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"achievedAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextWarningAt"}},{"kind":"Field","name":{"kind":"Name","value":"explain"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"segments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"counted"}},{"kind":"Field","name":{"kind":"Name","value":"projected"}},{"kind":"Field","name":{"kind":"Name","value":"measuredSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"businessIntervals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"holidaysSkipped"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<TicketSlaQuery, TicketSlaQueryVariables>;
 export const SlaMetricsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SlaMetrics"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaMetricsFilterInput"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"groupBy"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaMetricsGroupBy"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"within"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaMetrics"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"groupBy"},"value":{"kind":"Variable","name":{"kind":"Name","value":"groupBy"}}},{"kind":"Argument","name":{"kind":"Name","value":"firstResponseWithinMinutes"},"value":{"kind":"Variable","name":{"kind":"Name","value":"within"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"tickets"}},{"kind":"Field","name":{"kind":"Name","value":"firstResponseCalendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"firstResponseBusiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"resolutionCalendar"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"medianSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"p90Seconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"resolutionBusiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"meanSeconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"firstRespondedWithinShare"}},{"kind":"Field","name":{"kind":"Name","value":"breaches"}},{"kind":"Field","name":{"kind":"Name","value":"atRisk"}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"met"}},{"kind":"Field","name":{"kind":"Name","value":"breached"}},{"kind":"Field","name":{"kind":"Name","value":"complianceRate"}}]}}]}}]}}]} as unknown as DocumentNode<SlaMetricsQuery, SlaMetricsQueryVariables>;
 export const TicketsAtRiskDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TicketsAtRisk"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"within"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketsAtRisk"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"withinMinutes"},"value":{"kind":"Variable","name":{"kind":"Name","value":"within"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"secondsToBreach"}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}}]}}]}}]}}]} as unknown as DocumentNode<TicketsAtRiskQuery, TicketsAtRiskQueryVariables>;

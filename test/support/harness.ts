@@ -19,6 +19,7 @@ import { DeadlineScheduler } from '../../src/scheduler/scheduler.js';
  */
 export interface TestServer {
   url: string;
+  server: RunningServer;
   databaseUrl: string;
   orm: MikroORM;
   scheduler?: DeadlineScheduler;
@@ -42,7 +43,13 @@ let schemaPromise: Promise<GraphQLSchema> | undefined;
 
 export async function startTestServer(
   /** scheduler: 'process' runs the real scheduler in-process; 'schedule' only writes jobs (workers run them). */
-  opts: { demoData?: boolean; clock?: Clock; scheduler?: 'process' | 'schedule' } = {},
+  opts: {
+    demoData?: boolean;
+    clock?: Clock;
+    scheduler?: 'process' | 'schedule';
+    /** More configuration variables (e.g. REALTIME_BUFFER, JWT_TTL). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
   const name = `docket_test_${randomBytes(6).toString('hex')}`;
@@ -58,6 +65,7 @@ export async function startTestServer(
     JWT_SECRET: 'test-secret-test-secret-test-secret-1234',
     DATABASE_URL: url.toString(),
     LOG_LEVEL: 'silent',
+    ...opts.env,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const orm = await initOrm(url.toString(), logger, 10);
@@ -89,6 +97,7 @@ export async function startTestServer(
 
   return {
     url: server.url,
+    server,
     databaseUrl: url.toString(),
     orm,
     scheduler,

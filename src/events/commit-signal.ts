@@ -1,0 +1,64 @@
+import pg from 'pg';
+import type { Logger } from '../shared/logger.js';
+import { EVENTS_CHANNEL } from './event-log.js';
+
+/**
+ * The cross-process seam of realtime delivery. Events travel through the log (PostgreSQL), never
+ * through the signal: a signal only says "the log has grown", so every server process reads the same
+ * committed rows in sequence order, and a lost or duplicated signal costs latency, not events (the
+ * feed also polls). PostgreSQL LISTEN/NOTIFY is the default and needs no extra infrastructure; a Redis
+ * or NATS signal would implement this interface and be announced after commit.
+ */
+export interface CommitSignal {
+  /** Calls `onCommit` (possibly coalesced or spurious) whenever events may have committed, and after a reconnect. */
+  start(onCommit: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** LISTEN on EVENTS_CHANNEL, which appendEvents NOTIFYs inside the writing transaction (so only at commit). */
+export class PgCommitSignal implements CommitSignal {
+  private client?: pg.Client;
+  private closed = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(onCommit: () => void): Promise<void> {
+    await this.connect(onCommit);
+  }
+
+  private async connect(onCommit: () => void): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('notification', () => onCommit());
+    client.on('error', (err) => {
+      if (this.closed) return;
+      this.logger.warn({ err }, 'event signal connection lost: reconnecting (the feed polls meanwhile)');
+      client.end().catch(() => {});
+      this.reconnect(onCommit, 500);
+    });
+    await client.connect();
+    await client.query(`listen ${EVENTS_CHANNEL}`);
+    this.client = client;
+    onCommit(); // whatever committed while not listening
+  }
+
+  private reconnect(onCommit: () => void, delayMs: number): void {
+    if (this.closed) return;
+    this.retry = setTimeout(() => {
+      this.connect(onCommit).catch((err: Error) => {
+        this.logger.warn({ err: err.message }, 'event signal: reconnect failed, trying again');
+        this.reconnect(onCommit, Math.min(delayMs * 2, 10_000));
+      });
+    }, delayMs);
+    this.retry.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    await this.client?.end().catch(() => {});
+  }
+}

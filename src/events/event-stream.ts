@@ -1,0 +1,122 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { readRows } from '../db/read.js';
+import type { EventFeed, FeedListener } from './event-feed.js';
+import { deliverable, deliverableSql, type Audience, type EventFilter } from './event-filter.js';
+import { FEED_EVENT_COLUMNS, rowToFeedEvent, type FeedEvent, type FeedEventRow } from './feed-event.js';
+
+export interface EventStreamOptions {
+  feed: EventFeed;
+  em: EntityManager;
+  audience: Audience;
+  filter: EventFilter;
+  /** Replay every stored event after this sequence first, then go live. Absent: live from now. */
+  after?: number;
+  /** Live events held for a client that has not taken them; one more and `onOverflow` is called. */
+  maxBuffered: number;
+  /** The client cannot keep up: close its connection (it resumes with `after`). */
+  onOverflow: () => void;
+  replayPage?: number;
+}
+
+/**
+ * One subscriber's events, as an async iterator: with `after`, first the stored events after it
+ * (read from the log a page at a time, as the client takes them), then the live events the feed
+ * offers, with no gap and no duplicate at the seam.
+ *
+ * The seam: the stream listens to the feed from the start. While it replays, live events are held in
+ * `pending`. When a replay read comes back short, it has read every matching event committed before
+ * that read; anything committed after it reaches the feed after that, so it is in `pending` or still
+ * to come. Events at or below the last sequence queued are dropped as duplicates. If `pending` overflows
+ * while replaying, it is emptied and the replay reads the log again instead (nothing is lost: every
+ * event is in the log).
+ */
+export class EventStream implements FeedListener, AsyncIterableIterator<FeedEvent> {
+  private readonly buffer: FeedEvent[] = [];
+  private pending: FeedEvent[] = [];
+  private pendingLost = false;
+  private replaying: boolean;
+  private lastQueued: number;
+  private waiter?: (r: IteratorResult<FeedEvent>) => void;
+  private done = false;
+
+  constructor(private readonly o: EventStreamOptions) {
+    this.replaying = o.after !== undefined;
+    this.lastQueued = o.after ?? o.feed.position;
+    o.feed.add(this);
+  }
+
+  offer(events: readonly FeedEvent[]): void {
+    if (this.done) return;
+    for (const e of events) {
+      if (e.seq <= this.lastQueued || !deliverable(this.o.audience, this.o.filter, e)) continue;
+      if (this.replaying) {
+        if (this.pending.length >= this.o.maxBuffered) {
+          this.pending = [];
+          this.pendingLost = true;
+        } else this.pending.push(e);
+        continue;
+      }
+      this.lastQueued = e.seq;
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w({ value: e, done: false });
+      } else if (this.buffer.length >= this.o.maxBuffered) {
+        this.end();
+        this.o.onOverflow();
+        return;
+      } else this.buffer.push(e);
+    }
+  }
+
+  async next(): Promise<IteratorResult<FeedEvent>> {
+    while (!this.done && this.replaying && this.buffer.length === 0) await this.replayPage();
+    if (this.buffer.length) return { value: this.buffer.shift()!, done: false };
+    if (this.done) return { value: undefined, done: true };
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  private async replayPage(): Promise<void> {
+    const limit = this.o.replayPage ?? 500;
+    const { where, values } = deliverableSql(this.o.audience, this.o.filter);
+    const rows = await readRows<FeedEventRow>(
+      this.o.em,
+      `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? and ${where} order by seq limit ?`,
+      [this.lastQueued, ...values, limit],
+    );
+    for (const r of rows) this.buffer.push(rowToFeedEvent(r));
+    if (rows.length) this.lastQueued = this.buffer.at(-1)!.seq;
+    if (rows.length === limit) return;
+    if (this.pendingLost) {
+      this.pendingLost = false;
+      return;
+    }
+    this.replaying = false;
+    for (const e of this.pending) {
+      if (e.seq > this.lastQueued) {
+        this.buffer.push(e);
+        this.lastQueued = e.seq;
+      }
+    }
+    this.pending = [];
+  }
+
+  private end(): void {
+    this.done = true;
+    this.o.feed.remove(this);
+    this.buffer.length = 0;
+    this.pending = [];
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  async return(): Promise<IteratorResult<FeedEvent>> {
+    this.end();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,278 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { SYSTEM_ACTOR } from '../src/access/actor.js';
+import { appendEvents } from '../src/events/event-log.js';
+import { TicketEventType } from '../src/events/event-types.js';
+import { CloseCodes } from '../src/events/close-codes.js';
+import {
+  QueueStatsDocument,
+  SlaAlertsDocument,
+  TicketEventSeqsDocument,
+  TicketEventsDocument,
+} from './generated/graphql.js';
+import { flows } from './support/flows.js';
+import { ManualClock, startTestServer, uuidOf, type TestServer } from './support/harness.js';
+import { connect, wsUrl, type WsConnection } from './support/ws.js';
+
+/**
+ * Subscriptions over graphql-ws on the server's own /graphql: a round trip per subscription, resuming
+ * with `after`, who sees what, slow consumers, rolled-back events, and tokens.
+ */
+const AGENT = 'alice@docket.local';
+const RITA = 'rita@acme.example';
+const SAM = 'sam@acme.example';
+const UMA = 'uma@umbrella.example';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('realtime subscriptions', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+  const clock = new ManualClock(new Date());
+  const open: WsConnection[] = [];
+  const conn = async (email?: string) => {
+    const c = connect(s.url, email ? await f.token(email) : undefined);
+    open.push(c);
+    return c;
+  };
+  const lastSeq = async () =>
+    Number((await s.sql<{ n: string }>('select last_seq as n from event_sequence'))[0]!.n);
+
+  beforeAll(async () => {
+    s = await startTestServer({ clock, env: { REALTIME_POLL_MS: '5000' } });
+    f = flows(s);
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.dispose()));
+    await s.close();
+  });
+
+  it('ticketEvents: a change reaches a subscribed agent as it commits, with its ticket', async () => {
+    const c = await conn(AGENT);
+    const sub = c.subscribe(TicketEventsDocument, {});
+    await sleep(200); // subscribed
+    const t = await f.create(RITA, { subject: 'Printer on fire' });
+    const [first] = await sub.take(1);
+    expect(first!.errors).toBeUndefined();
+    const e = first!.data!.ticketEvents;
+    expect(e).toMatchObject({
+      type: 'TICKET_CREATED',
+      ticketId: t.id,
+      ticket: { id: t.id, reference: t.reference, subject: 'Printer on fire' },
+      actor: { name: expect.any(String) },
+    });
+    // Everything that change wrote, in sequence order, and nothing else.
+    const rows = await s.sql<{ seq: string }>(
+      'select seq from ticket_event where ticket_id = $1 order by seq',
+      [uuidOf(t.id)],
+    );
+    const all = await sub.take(rows.length);
+    expect(all.map((r) => r.data!.ticketEvents.seq)).toEqual(rows.map((r) => Number(r.seq)));
+  });
+
+  it('slaAlerts: a breach recorded by a change is pushed with its target and ticket', async () => {
+    const c = await conn(AGENT);
+    const sub = c.subscribe(SlaAlertsDocument, { filter: { kinds: ['BREACH'] } });
+    await sleep(200);
+    const t = await f.create(UMA, { priority: 'CRITICAL', subject: 'Outage' }); // seed 003: first response 15 min
+    clock.advance(40 * 60_000);
+    await f.comment(AGENT, { ticketId: t.id, body: 'Investigating' });
+    const [alert] = await sub.take(1);
+    expect(alert!.data!.slaAlerts).toMatchObject({
+      kind: 'BREACH',
+      target: 'FIRST_RESPONSE',
+      ticketId: t.id,
+      ticket: { reference: t.reference, priority: 'CRITICAL' },
+    });
+    expect(alert!.data!.slaAlerts.breachedAt).toEqual(expect.any(String));
+  });
+
+  it('queueStats: counts at once, then again when a ticket changes them; staff only', async () => {
+    const c = await conn(AGENT);
+    const sub = c.subscribe(QueueStatsDocument, {});
+    const [initial] = await sub.take(1);
+    const before = initial!.data!.queueStats;
+    expect(before.open).toBeGreaterThan(0);
+    expect(before.byStatus.reduce((n, x) => n + x.count, 0)).toBe(before.open);
+    expect(before.byPriority.reduce((n, x) => n + x.count, 0)).toBe(before.open);
+    await f.create(SAM, { priority: 'HIGH', subject: 'Counted' });
+    const [, next] = await sub.take(2, 5000);
+    const after = next!.data!.queueStats;
+    expect(after.open).toBe(before.open + 1);
+    const high = (x: typeof before) => x.byPriority.find((p) => p.priority === 'HIGH')?.count ?? 0;
+    expect(high(after)).toBe(high(before) + 1);
+
+    const r = await conn(RITA);
+    const denied = r.subscribe(QueueStatsDocument, {});
+    await denied.ended;
+    expect(denied.results[0]!.errors![0]).toMatchObject({ extensions: { code: 'NOT_PERMITTED' } });
+  });
+
+  it('a requester sees only their tickets’ public events: never another’s, never an internal note', async () => {
+    const SECRET = 'internal-only-7f3a';
+    const doc = `subscription { ticketEvents { seq type ticketId payload ticket { id subject comments(first: 50) { edges { node { body internal } } } } } }`;
+    const rc = await conn(RITA);
+    const ritaAll = rc.subscribe<{ ticketEvents: { seq: number; type: string; ticketId: string } }, never>(
+      doc,
+    );
+    const samTicket = await f.create(SAM, { subject: 'Sam’s own' });
+    const ritaSpy = rc.subscribe(TicketEventSeqsDocument, { filter: { ticketIds: [samTicket.id] } });
+    const ac = await conn(AGENT);
+    const agentAll = ac.subscribe(TicketEventSeqsDocument, {});
+    await sleep(200);
+    const mine = await f.create(RITA, { subject: 'Mine' });
+    await f.comment(AGENT, { ticketId: mine.id, body: SECRET, internal: true });
+    await f.comment(AGENT, { ticketId: samTicket.id, body: `to sam ${SECRET}` });
+    await f.comment(AGENT, { ticketId: mine.id, body: 'public marker' });
+    const last = await lastSeq();
+    // The agent sees all of it, the internal note included.
+    await waitFor(() => agentAll.results.at(-1)?.data?.ticketEvents.seq === last);
+    expect(agentAll.results.some((r) => r.data!.ticketEvents.ticketId === samTicket.id)).toBe(true);
+    // Rita: her ticket's public events, up to the marker.
+    const visible = await s.sql<{ seq: string }>(
+      `select seq from ticket_event where ticket_id = $1 and not internal order by seq`,
+      [uuidOf(mine.id)],
+    );
+    const ritaSeqs = visible.map((r) => Number(r.seq));
+    await ritaAll.take(ritaSeqs.length);
+    await sleep(300); // anything more would have arrived by now
+    expect(ritaAll.results.map((r) => r.data!.ticketEvents.seq)).toEqual(ritaSeqs);
+    expect(ritaAll.results.every((r) => r.data!.ticketEvents.ticketId === mine.id)).toBe(true);
+    expect(JSON.stringify(ritaAll.results)).not.toContain(SECRET);
+    // Asking for another requester's ticket by id yields nothing.
+    expect(ritaSpy.results).toEqual([]);
+  });
+
+  it('resumes with `after`: exactly the events missed while away, in order, then live', async () => {
+    const tickets = await Promise.all(
+      [RITA, SAM, UMA, RITA].map((e, i) => f.create(e, { subject: `Busy ${i}` })),
+    );
+    const live = (await conn(AGENT)).subscribe(TicketEventSeqsDocument, {});
+    const away = await conn(AGENT);
+    const first = away.subscribe(TicketEventSeqsDocument, {});
+    await sleep(200);
+    const start = await lastSeq();
+    let writing = true;
+    const writers = tickets.map(async (t, i) => {
+      let n = 0;
+      while (writing) {
+        await f.comment(AGENT, {
+          ticketId: t.id,
+          body: `note ${i}.${n++}`,
+          internal: n % 3 === 0,
+        });
+      }
+    });
+    await first.take(20);
+    await away.dispose(); // the network drops
+    const seen = Math.max(...first.results.map((r) => r.data!.ticketEvents.seq));
+    await waitFor(async () => (await lastSeq()) >= seen + 1000, 60_000);
+    // Back, while the writers still write: the replay and the live stream must meet without a gap.
+    const back = await conn(AGENT);
+    const resumed = back.subscribe(TicketEventSeqsDocument, { after: seen });
+    const twoTickets = back.subscribe(TicketEventSeqsDocument, {
+      after: seen,
+      filter: { ticketIds: [tickets[0]!.id, tickets[1]!.id] },
+    });
+    await sleep(500);
+    writing = false;
+    await Promise.all(writers);
+    const end = await lastSeq();
+    const expected = (
+      await s.sql<{ seq: string }>('select seq from ticket_event where seq > $1 order by seq', [seen])
+    ).map((r) => Number(r.seq));
+    expect(expected.length).toBeGreaterThanOrEqual(1000);
+    expect(expected.at(-1)).toBe(end);
+    await resumed.take(expected.length, 30_000);
+    await sleep(200);
+    expect(resumed.results.map((r) => r.data!.ticketEvents.seq)).toEqual(expected);
+    const ofTwo = (
+      await s.sql<{ seq: string }>(
+        'select seq from ticket_event where seq > $1 and ticket_id = any($2::uuid[]) order by seq',
+        [seen, [uuidOf(tickets[0]!.id), uuidOf(tickets[1]!.id)]],
+      )
+    ).map((r) => Number(r.seq));
+    await twoTickets.take(ofTwo.length, 30_000);
+    expect(twoTickets.results.map((r) => r.data!.ticketEvents.seq)).toEqual(ofTwo);
+    // The connection that never dropped saw the same, live.
+    await waitFor(() => live.results.at(-1)?.data?.ticketEvents.seq === end, 30_000);
+    expect(live.results.map((r) => r.data!.ticketEvents.seq).filter((q) => q > seen)).toEqual(expected);
+    expect(start).toBeLessThan(seen);
+  }, 120_000);
+
+  it('never delivers an event of a transaction that rolled back, and the sequence stays gapless', async () => {
+    const t = await f.create(RITA, { subject: 'Rollback' });
+    const sub = (await conn(AGENT)).subscribe(TicketEventSeqsDocument, { filter: { ticketIds: [t.id] } });
+    await sleep(200);
+    const before = await lastSeq();
+    await expect(
+      s.orm.em.fork().transactional(async (em) => {
+        await appendEvents(em, [
+          {
+            ticketId: uuidOf(t.id),
+            type: TicketEventType.TICKET_UPDATED,
+            actor: SYSTEM_ACTOR,
+            payload: { ghost: true },
+            occurredAt: new Date(),
+          },
+        ]);
+        throw new Error('roll it back');
+      }),
+    ).rejects.toThrow('roll it back');
+    await f.comment(AGENT, { ticketId: t.id, body: 'real' });
+    const [e] = await sub.take(1);
+    expect(e!.data!.ticketEvents.seq).toBe(before + 1);
+    await sleep(300);
+    expect(sub.results.every((r) => r.data!.ticketEvents.type !== 'TICKET_UPDATED')).toBe(true);
+  });
+
+  describe('tokens', () => {
+    const closeCodeOf = async (params: Record<string, unknown>) => {
+      const socket = new WebSocket(wsUrl(s.url), 'graphql-transport-ws');
+      await new Promise((r) => socket.once('open', r));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: params }));
+      return new Promise<{ code: number; reason: string }>((r) =>
+        socket.once('close', (code, reason) => r({ code, reason: reason.toString() })),
+      );
+    };
+    const sign = (expSecondsFromNow: number, userId: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuer(s.config.jwt.issuer)
+        .setAudience(s.config.jwt.audience)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + expSecondsFromNow)
+        .sign(new TextEncoder().encode(s.config.jwt.secret));
+
+    it('refuses a missing, malformed or tampered token with TOKEN_INVALID', async () => {
+      expect((await closeCodeOf({})).code).toBe(CloseCodes.TOKEN_INVALID);
+      expect((await closeCodeOf({ authorization: 'Basic abc' })).code).toBe(CloseCodes.TOKEN_INVALID);
+      const good = await f.token(AGENT);
+      const tampered = good.slice(0, -3) + (good.endsWith('abc') ? 'xyz' : 'abc');
+      const closed = await closeCodeOf({ authorization: `Bearer ${tampered}` });
+      expect(closed).toEqual({ code: CloseCodes.TOKEN_INVALID, reason: 'Your token is not valid' });
+    });
+
+    it('refuses an expired token with TOKEN_EXPIRED, and closes a connection when its token expires', async () => {
+      const [{ id }] = await s.sql<{ id: string }>(`select id from app_user where email = $1`, [AGENT]);
+      expect((await closeCodeOf({ authorization: `Bearer ${await sign(-5, id!)}` })).code).toBe(
+        CloseCodes.TOKEN_EXPIRED,
+      );
+      const c = connect(s.url, await sign(2, id!));
+      open.push(c);
+      const sub = c.subscribe(TicketEventSeqsDocument, {});
+      await sleep(300);
+      expect(sub.results).toEqual([]);
+      expect(await c.closed).toMatchObject({ code: CloseCodes.TOKEN_EXPIRED });
+    });
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(25);
+  }
+}
