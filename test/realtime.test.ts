@@ -276,3 +276,48 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Pr
     await sleep(25);
   }
 }
+
+describe('a slow consumer', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+
+  beforeAll(async () => {
+    s = await startTestServer({ env: { REALTIME_BUFFER: '20' } });
+    f = flows(s);
+  });
+  afterAll(() => s.close());
+
+  it('is closed with SLOW_CONSUMER when its buffer overflows, and the others do not wait for it', async () => {
+    const t = await f.create(RITA, { subject: 'Long thread' });
+    const token = await f.token(AGENT);
+    // A raw graphql-ws client that subscribes to large results, then stops reading its socket.
+    const slow = new WebSocket(wsUrl(s.url), 'graphql-transport-ws');
+    const closed = new Promise<number>((r) => slow.once('close', (code) => r(code)));
+    await new Promise((r) => slow.once('open', r));
+    const acked = new Promise((r) => slow.once('message', r));
+    slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await acked;
+    slow.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: {
+          query:
+            'subscription { ticketEvents { seq ticket { comments(first: 50) { edges { node { body } } } } } }',
+        },
+      }),
+    );
+    const fast = connect(s.url, token);
+    const sub = fast.subscribe(TicketEventSeqsDocument, {});
+    await sleep(300);
+    slow.pause();
+    // Each result carries up to 50 comments of 40 KB: the socket's buffers fill after a few.
+    for (let i = 0; i < 60; i++)
+      await f.comment(AGENT, { ticketId: t.id, body: `${i} ${'x'.repeat(40_000)}` });
+    const [{ n }] = await s.sql<{ n: string }>('select last_seq as n from event_sequence');
+    await waitFor(() => sub.results.at(-1)?.data?.ticketEvents.seq === Number(n), 10_000);
+    slow.resume();
+    expect(await closed).toBe(CloseCodes.SLOW_CONSUMER);
+    await fast.dispose();
+  }, 60_000);
+});

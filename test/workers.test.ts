@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { PRESETS } from '../src/workflow/presets/index.js';
 import {
@@ -12,6 +10,7 @@ import {
 import { fastTimers } from './support/fast-timers.js';
 import { flows } from './support/flows.js';
 import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
+import { startDocket, type DocketProcess } from './support/processes.js';
 
 /**
  * Two `docket worker` processes share the deadline jobs of one API server (SCHEDULER=off there):
@@ -19,48 +18,25 @@ import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
  * happen exactly once, by the other worker, after the job's lock expires. Needs the compiled
  * dist/ (npm test builds it first).
  */
-const ENTRY = new URL('../dist/src/main.js', import.meta.url).pathname;
 const AGENT = 'alice@docket.local';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('two worker processes', () => {
   let s: TestServer;
   let f: ReturnType<typeof flows>;
-  const workers: { proc: ChildProcess; log: string[] }[] = [];
+  const workers: DocketProcess[] = [];
   let rita = '';
 
-  const startWorker = async () => {
-    const log: string[] = [];
-    const proc = spawn(process.execPath, [ENTRY, 'worker'], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        DATABASE_URL: s.databaseUrl,
-        JWT_SECRET: 'test-secret-test-secret-test-secret-1234',
-        MIGRATE_ON_START: 'false',
-        DEMO_DATA: 'false',
-        LOG_LEVEL: 'debug',
+  const startWorker = async () =>
+    workers.push(
+      await startDocket('worker', s.databaseUrl, {
         SCHEDULER_POLL_MS: '300',
         SCHEDULER_LOCK_LIFETIME_MS: '2000',
         SCHEDULER_LOCK_LIMIT: '5',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-    const until = Date.now() + 15_000;
-    while (!log.join('').includes('worker is running the scheduler')) {
-      if (Date.now() > until || proc.exitCode !== null)
-        throw new Error(`the worker did not start:\n${log.join('')}`);
-      await sleep(50);
-    }
-    workers.push({ proc, log });
-    return proc;
-  };
+      }),
+    );
 
   beforeAll(async () => {
-    if (!existsSync(ENTRY))
-      throw new Error('dist/src/main.js is missing: run `npm run build` (npm test does)');
     s = await startTestServer({ scheduler: 'schedule' });
     f = flows(s);
     const agency = PRESETS.find((p) => p.key === 'agency')!.definition;
@@ -83,12 +59,8 @@ describe('two worker processes', () => {
     await startWorker();
   }, 60_000);
 
-  const running = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
   afterAll(async () => {
-    for (const w of workers) if (running(w.proc)) w.proc.kill('SIGTERM');
-    await Promise.all(
-      workers.map((w) => (running(w.proc) ? new Promise((r) => w.proc.once('exit', r)) : undefined)),
-    );
+    await Promise.all(workers.map((w) => w.stop()));
     await s?.close();
   });
 
