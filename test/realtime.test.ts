@@ -226,6 +226,13 @@ describe('realtime subscriptions', () => {
     expect(sub.results.every((r) => r.data!.ticketEvents.type !== 'TICKET_UPDATED')).toBe(true);
   });
 
+  it('over HTTP, a subscription is answered with where to send it', async () => {
+    const res = await s.gql('subscription { ticketEvents { seq } }', {}, await f.token(AGENT));
+    expect(res.status).toBe(400);
+    expect(res.errors![0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });
+    expect(res.errors![0]!.message).toContain('WebSocket');
+  });
+
   describe('tokens', () => {
     const closeCodeOf = async (params: Record<string, unknown>) => {
       const socket = new WebSocket(wsUrl(s.url), 'graphql-transport-ws');

@@ -51,6 +51,21 @@ async function resolveActor(
   return auth.actor;
 }
 
+/** A subscription sent over HTTP is answered with where to send it instead. */
+const subscriptionsOverWebSocket: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'subscription')
+          throw new GraphQLError(
+            'Subscriptions run over a WebSocket (graphql-ws protocol) on this same /graphql: see docs/REALTIME.md',
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+      },
+    };
+  },
+};
+
 /** One line per request at debug; the statement count outside production (for the N+1 guard). */
 function requestLogPlugin(deps: AppDeps): ApolloServerPlugin<RequestContext> {
   return {
@@ -104,6 +119,7 @@ export async function startServer(
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(deps),
+      subscriptionsOverWebSocket,
     ],
     formatError: (formatted, error) => publicError(formatted, unwrapResolverError(error), logger),
   });
