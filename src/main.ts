@@ -6,6 +6,7 @@ import { initOrm, migrate, type MikroORM } from './db/orm.js';
 import { User } from './directory/user.entity.js';
 import { loadDemoData, loadPresets } from './seed/demo-data.js';
 import { startServer } from './server/app.js';
+import { apiKeyCommand } from './access/api-key-cli.js';
 import { buildDocketSchema } from './server/schema.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -20,6 +21,7 @@ const USAGE = `usage: docket <command>
   migrate          apply pending database migrations
   seed             load the workflow presets and the demo data (idempotent)
   token <email>    print a bearer token for a user
+  apikey …         create, list, rotate and revoke partner API keys (docket apikey for help)
   migration:create write a new migration for the entity changes (then list it in migrations/index.ts)`;
 
 interface Database {
@@ -183,7 +185,9 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   // Commands that print for scripts keep the logs quiet unless asked.
-  const logger = createLogger(command === 'token' && !process.env.LOG_LEVEL ? 'warn' : config.logLevel);
+  const logger = createLogger(
+    (command === 'token' || command === 'apikey') && !process.env.LOG_LEVEL ? 'warn' : config.logLevel,
+  );
   switch (command) {
     case 'serve':
       return serve(config, logger);
@@ -226,6 +230,14 @@ async function main(argv: string[]): Promise<void> {
         console.log(await signUserToken(config, user.id));
       });
     }
+    case 'apikey': {
+      let code = 0;
+      await withDatabase(config, logger, async (orm) => {
+        code = await apiKeyCommand(orm.em.fork(), args);
+      });
+      process.exit(code);
+    }
+    // falls through (never reached: process.exit)
     default:
       console.error(USAGE);
       process.exit(2);

@@ -8,7 +8,18 @@ export interface Actor {
   userId?: string;
   organizationId?: string;
   tier?: number;
+  /** A partner platform's actor: the partner, the key it authenticated with, and that key's scopes. */
+  partnerId?: string;
+  apiKeyId?: string;
+  scopes?: readonly Scope[];
 }
+
+/** What a partner key may do. */
+export const SCOPES = ['tickets:read', 'tickets:write', 'comments:write', 'events:subscribe'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const hasScope = (actor: Actor, scope: Scope): boolean =>
+  actor.kind === 'PARTNER' && (actor.scopes?.includes(scope) ?? false);
 
 export const SYSTEM_ACTOR: Actor = { kind: 'SYSTEM' };
 

@@ -1,13 +1,112 @@
 import type { Ticket } from '../ticket/ticket.entity.js';
-import type { Actor } from './actor.js';
+import { hasScope, type Actor, type Scope } from './actor.js';
 
 /**
- * Who may do what, in one place. Basic roles for now: requesters see their own tickets (and, when
- * configured, their organization's) and never internal notes; agents and admins see everything;
- * only admins change workflows.
+ * Who may do what, in one place.
+ *
+ * 1. Operations: OPERATIONS says, for every query, mutation and subscription, which actor kinds may
+ *    call it (a partner key only with the scope named). The schema (src/server/schema.ts) checks it
+ *    before every root resolver and refuses to build if an operation has no rule, and
+ *    test/authorization.test.ts runs every operation as every actor kind against this table.
+ * 2. Data: which tickets an actor reads (canReadTicketOf), which events it receives (canSeeEvent),
+ *    internal notes (canSeeInternal) and people's contact details (canSeeContactOf). Requesters see
+ *    their own tickets (and, when configured, their organization's) and never internal notes; partners
+ *    see the tickets opened through their keys, never internal notes; agents and admins see everything.
  */
 export interface VisibilityOptions {
   requestersSeeOrganizationTickets: boolean;
+}
+
+/** Who may call an operation. `partner` names the scope a partner key needs; absent: no partner. */
+export interface OperationRule {
+  requester: boolean;
+  agent: boolean;
+  admin: boolean;
+  partner?: Scope;
+}
+
+const PEOPLE: OperationRule = { requester: true, agent: true, admin: true };
+const STAFF: OperationRule = { requester: false, agent: true, admin: true };
+const ADMIN: OperationRule = { requester: false, agent: false, admin: true };
+const withPartner = (rule: OperationRule, partner: Scope): OperationRule => ({ ...rule, partner });
+
+/** Every operation of the API. Anonymous callers may call none. */
+export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
+  'Query.viewer': PEOPLE,
+  'Query.agents': PEOPLE,
+  'Query.teams': PEOPLE,
+  'Query.workflow': PEOPLE,
+  'Query.workflows': PEOPLE,
+  'Query.node': withPartner(PEOPLE, 'tickets:read'),
+  'Query.ticket': withPartner(PEOPLE, 'tickets:read'),
+  'Query.ticketByReference': withPartner(PEOPLE, 'tickets:read'),
+  'Query.tickets': withPartner(PEOPLE, 'tickets:read'),
+  'Query.businessCalendars': STAFF,
+  'Query.slaPolicies': STAFF,
+  'Query.slaMetrics': STAFF,
+  'Query.ticketsAtRisk': STAFF,
+  'Query.previewSlaPolicy': ADMIN,
+  'Query.partners': ADMIN,
+  'Query.apiKeys': ADMIN,
+  'Mutation.createTicket': withPartner(PEOPLE, 'tickets:write'),
+  'Mutation.addComment': withPartner(PEOPLE, 'comments:write'),
+  'Mutation.transitionTicket': PEOPLE,
+  'Mutation.updateTicket': PEOPLE,
+  'Mutation.assignTicket': STAFF,
+  'Mutation.escalateTicket': STAFF,
+  'Mutation.createWorkflow': ADMIN,
+  'Mutation.updateWorkflow': ADMIN,
+  'Mutation.createBusinessCalendar': ADMIN,
+  'Mutation.updateBusinessCalendar': ADMIN,
+  'Mutation.createSlaPolicy': ADMIN,
+  'Mutation.updateSlaPolicy': ADMIN,
+  'Mutation.applySlaPolicy': ADMIN,
+  'Mutation.createPartner': ADMIN,
+  'Mutation.createApiKey': ADMIN,
+  'Mutation.rotateApiKey': ADMIN,
+  'Mutation.revokeApiKey': ADMIN,
+  'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
+  'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
+  'Subscription.queueStats': STAFF,
+};
+
+/** A refusal says what was refused: "You are not permitted to <action>" (or how to sign in). */
+export type OperationCheck =
+  | { ok: true }
+  | { ok: false; code: 'UNAUTHENTICATED'; message: string }
+  | { ok: false; code: 'NOT_PERMITTED'; action: string };
+
+/** May `actor` call `operation` ("Query.tickets")? An operation missing from OPERATIONS is refused. */
+export function mayCall(actor: Actor | undefined, operation: string): OperationCheck {
+  if (!actor)
+    return { ok: false, code: 'UNAUTHENTICATED', message: 'Sign in: send "Authorization: Bearer <token>"' };
+  const rule = OPERATIONS[operation];
+  const name = operation.slice(operation.indexOf('.') + 1);
+  if (rule) {
+    switch (actor.kind) {
+      case 'SYSTEM':
+        return { ok: true };
+      case 'ADMIN':
+        if (rule.admin) return { ok: true };
+        break;
+      case 'AGENT':
+        if (rule.agent) return { ok: true };
+        break;
+      case 'REQUESTER':
+        if (rule.requester) return { ok: true };
+        break;
+      case 'PARTNER':
+        if (rule.partner && hasScope(actor, rule.partner)) return { ok: true };
+        if (rule.partner)
+          return {
+            ok: false,
+            code: 'NOT_PERMITTED',
+            action: `use ${name} without the scope ${rule.partner}`,
+          };
+        break;
+    }
+  }
+  return { ok: false, code: 'NOT_PERMITTED', action: `use ${name}` };
 }
 
 export const isStaff = (actor: Actor) =>
@@ -19,10 +118,12 @@ export const canSeeInternal = isStaff;
 export interface TicketOwnership {
   requesterId?: string;
   organizationId?: string;
+  partnerId?: string;
 }
 
 export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: VisibilityOptions): boolean {
   if (isStaff(actor)) return true;
+  if (actor.kind === 'PARTNER') return actor.partnerId !== undefined && owner.partnerId === actor.partnerId;
   if (actor.kind !== 'REQUESTER') return false;
   if (owner.requesterId === actor.userId) return true;
   return (
@@ -33,7 +134,15 @@ export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: Visi
 }
 
 export const canReadTicket = (actor: Actor, ticket: Ticket, opts: VisibilityOptions): boolean =>
-  canReadTicketOf(actor, { requesterId: ticket.requester.id, organizationId: ticket.organization?.id }, opts);
+  canReadTicketOf(
+    actor,
+    {
+      requesterId: ticket.requester.id,
+      organizationId: ticket.organization?.id,
+      partnerId: ticket.partnerId,
+    },
+    opts,
+  );
 
 /** An event of the log (history, subscriptions): on a ticket the actor may read, and internal ones for staff only. */
 export const canSeeEvent = (

@@ -1,3 +1,4 @@
+import { ApiKey, Partner } from '../access/api-key.entity.js';
 import { Organization } from '../directory/organization.entity.js';
 import { Plan } from '../directory/plan.entity.js';
 import { Team } from '../directory/team.entity.js';
@@ -35,4 +36,6 @@ export const ENTITIES = [
   TicketSla,
   TicketSlaTarget,
   TicketTimer,
+  Partner,
+  ApiKey,
 ];

@@ -66,7 +66,13 @@ export function deliverableSql(a: Audience, f: EventFilter): { where: string; va
   anyOf('organization_id', f.organizationIds, 'uuid');
   anyOf('status_category', f.statusCategories, 'text');
   anyOf('priority', f.priorities, 'text');
-  if (!isStaff(a.actor)) {
+  if (a.actor.kind === 'PARTNER') {
+    if (!a.actor.partnerId) parts.push('false');
+    else {
+      parts.push('not internal', 'partner_id = ?::uuid');
+      values.push(a.actor.partnerId);
+    }
+  } else if (!isStaff(a.actor)) {
     if (a.actor.kind !== 'REQUESTER' || !a.actor.userId) parts.push('false');
     else {
       parts.push('not internal');

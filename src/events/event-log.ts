@@ -43,17 +43,18 @@ export async function appendEvents(em: EntityManager, events: NewEvent[]): Promi
     type: e.type,
     actor_kind: e.actor.kind,
     actor_id: e.actor.userId ?? null,
+    api_key_id: e.actor.apiKeyId ?? null,
     payload: e.payload,
     internal: e.internal ?? false,
     occurred_at: e.occurredAt.toISOString(),
   }));
   await em.execute(
     `with added as (
-       insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
-         requester_id, organization_id, team_id, assignee_id, status_category, priority)
-       select e.*, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority
+       insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at,
+         requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id)
+       select e.*, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority, t.partner_id
          from jsonb_to_recordset(?::jsonb) as e(seq bigint, ticket_id uuid, type text, actor_kind text,
-           actor_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)
+           actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)
          left join ticket t on t.id = e.ticket_id
        returning 1)
      select pg_notify(?, ?)`,

@@ -18,11 +18,14 @@ export interface FeedEvent {
   assigneeId?: string;
   statusCategory?: StatusCategory;
   priority?: Priority;
+  partnerId?: string;
+  /** Audit: the API key a partner acted with. */
+  apiKeyId?: string;
 }
 
 /** The columns of ticket_event a FeedEvent is read from (see rowToFeedEvent). */
 export const FEED_EVENT_COLUMNS = `seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
-  requester_id, organization_id, team_id, assignee_id, status_category, priority`;
+  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id`;
 
 export interface FeedEventRow {
   seq: string;
@@ -40,6 +43,8 @@ export interface FeedEventRow {
   assignee_id: string | null;
   status_category: string | null;
   priority: string | null;
+  partner_id: string | null;
+  api_key_id: string | null;
 }
 
 export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
@@ -58,5 +63,7 @@ export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
     assigneeId: r.assignee_id ?? undefined,
     statusCategory: (r.status_category ?? undefined) as StatusCategory | undefined,
     priority: (r.priority ?? undefined) as Priority | undefined,
+    partnerId: r.partner_id ?? undefined,
+    apiKeyId: r.api_key_id ?? undefined,
   };
 }

@@ -186,6 +186,14 @@ export class TicketEventResolver {
     return (await ctx.loaders.ticket.load(e.ticketId)) as never;
   }
 
+  @FieldResolver(() => ID, {
+    nullable: true,
+    description: 'Audit (staff only): the API key a partner acted with (global id of an ApiKey)',
+  })
+  apiKeyId(@Root() e: FeedEvent, @Ctx() ctx: RequestContext): string | undefined {
+    return e.apiKeyId && ctx.actor && isStaff(ctx.actor) ? toGlobalId('ApiKey', e.apiKeyId) : undefined;
+  }
+
   @FieldResolver(() => UserType, { nullable: true })
   async actor(@Root() e: FeedEvent, @Ctx() ctx: RequestContext) {
     return e.actorId ? ((await ctx.loaders.user.load(e.actorId)) as never) : undefined;

@@ -52,4 +52,12 @@ export class TicketEvent {
 
   @Property({ type: 'string', length: 16, nullable: true })
   priority?: string;
+
+  /** The partner the ticket belongs to (a fact, like the ones above). */
+  @Property({ type: 'uuid', nullable: true })
+  partnerId?: string;
+
+  /** Audit: the API key a partner acted with. */
+  @Property({ type: 'uuid', nullable: true })
+  apiKeyId?: string;
 }

@@ -46,7 +46,7 @@ async function resolveActor(
   em: RequestContext['em'],
 ): Promise<Actor | undefined> {
   if (!header) return undefined;
-  const auth = await authenticate(deps.config, header, em);
+  const auth = await authenticate(deps.config, header, em, deps.clock.now());
   if (!auth.ok) throw unauthenticated(auth.message);
   return auth.actor;
 }

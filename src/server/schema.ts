@@ -1,8 +1,21 @@
-import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  GraphQLObjectType,
+  getNullableType,
+  isObjectType,
+  lexicographicSortSchema,
+  printSchema,
+  type GraphQLSchema,
+} from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { OrganizationResolver, TeamResolver, UserResolver } from '../directory/directory.resolver.js';
 import { TicketResolver } from '../ticket/ticket.resolver.js';
 import { WorkflowResolver } from '../workflow/workflow.resolver.js';
+import { PartnerResolver } from '../access/access.resolver.js';
+import { mayCall, OPERATIONS } from '../access/policy.js';
+import type { RequestContext } from './context.js';
+import { toUserErrors } from './user-errors.js';
+import { NotPermittedError } from '../shared/errors.js';
 import { RealtimeResolver, SlaAlertResolver, TicketEventResolver } from '../events/realtime.resolver.js';
 import {
   BusinessCalendarResolver,
@@ -32,6 +45,7 @@ export async function buildDocketSchema(): Promise<GraphQLSchema> {
       RealtimeResolver,
       TicketEventResolver,
       SlaAlertResolver,
+      PartnerResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists
@@ -54,7 +68,51 @@ export async function buildDocketSchema(): Promise<GraphQLSchema> {
       field.resolve = (source: { id: string }) => toGlobalId(type.name, source.id);
     }
   }
+  guardOperations(schema);
   return schema;
+}
+
+/**
+ * Every query, mutation and subscription passes `mayCall` (src/access/policy.ts) before its resolver.
+ * An operation without a rule there stops the schema from building. A refused mutation answers like
+ * any other refused change (its payload's `errors`, NOT_PERMITTED); a refused query or subscription
+ * with a GraphQL error carrying the code. Anonymous callers get UNAUTHENTICATED.
+ */
+function guardOperations(schema: GraphQLSchema): void {
+  const missing: string[] = [];
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (!root) continue;
+    for (const field of Object.values(root.getFields())) {
+      const operation = `${root.name}.${field.name}`;
+      if (!OPERATIONS[operation]) missing.push(operation);
+      const type = getNullableType(field.type);
+      const payloadErrors = root.name === 'Mutation' && isObjectType(type) && 'errors' in type.getFields();
+      const refuse = (ctx: RequestContext) => {
+        const check = mayCall(ctx.actor, operation);
+        if (check.ok) return undefined;
+        if (check.code === 'UNAUTHENTICATED')
+          throw new GraphQLError(check.message, { extensions: { code: check.code, http: { status: 401 } } });
+        const refused = new NotPermittedError(check.action);
+        if (payloadErrors) return { errors: toUserErrors(refused) };
+        throw new GraphQLError(refused.message, { extensions: { code: refused.code } });
+      };
+      if (root.name === 'Subscription') {
+        const subscribe = field.subscribe!;
+        field.subscribe = (source, args, ctx: RequestContext, info) => {
+          refuse(ctx);
+          return subscribe(source, args, ctx, info);
+        };
+      } else {
+        const resolve = field.resolve!;
+        field.resolve = (source, args, ctx: RequestContext, info) =>
+          refuse(ctx) ?? resolve(source, args, ctx, info);
+      }
+    }
+  }
+  if (missing.length)
+    throw new Error(
+      `No access rule for ${missing.join(', ')}: add one to OPERATIONS in src/access/policy.ts`,
+    );
 }
 
 export function printDocketSchema(schema: GraphQLSchema): string {

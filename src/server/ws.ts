@@ -53,7 +53,8 @@ function tokenHeader(params: Record<string, unknown> | undefined): string | unde
  * Whose rights a pushed result was computed under: staff see the same data, a requester only theirs.
  * Results are shared only between subscribers with the same audience.
  */
-const audienceKey = (actor: Actor) => (isStaff(actor) ? 'staff' : `${actor.kind}:${actor.userId}`);
+const audienceKey = (actor: Actor) =>
+  isStaff(actor) ? 'staff' : `${actor.kind}:${actor.kind === 'PARTNER' ? actor.partnerId : actor.userId}`;
 
 /**
  * graphql-ws on the HTTP server's port and path. Authentication happens once, in connection_init, with
@@ -138,7 +139,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
           socket.close(CloseCodes.TOKEN_INVALID, 'Send connectionParams { authorization: "Bearer <token>" }');
           return false;
         }
-        const auth = await authenticate(deps.config, header, deps.orm.em.fork());
+        const auth = await authenticate(deps.config, header, deps.orm.em.fork(), deps.clock.now());
         if (!auth.ok) {
           socket.close(
             auth.reason === 'expired' ? CloseCodes.TOKEN_EXPIRED : CloseCodes.TOKEN_INVALID,
@@ -148,18 +149,19 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         }
         const state: ConnectionState = { actor: auth.actor };
         // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is re-armed when it fires.
-        const arm = () => {
-          const left = auth.expiresAt - Date.now();
+        const { expiresAt } = auth;
+        const arm = (at: number) => {
+          const left = at - Date.now();
           state.expiry = setTimeout(
             () =>
               left > 2 ** 31 - 1
-                ? arm()
+                ? arm(at)
                 : socket.close(CloseCodes.TOKEN_EXPIRED, 'Your token has expired: sign in again'),
             Math.min(left, 2 ** 31 - 1),
           );
           state.expiry.unref();
         };
-        arm();
+        if (expiresAt !== undefined) arm(expiresAt);
         ctx.extra.state = state;
         return true;
       },

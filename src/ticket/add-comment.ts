@@ -65,6 +65,8 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
           description: input.body,
           channel: ticket.channel,
           priority: ticket.priority,
+          // A partner's follow-up is for the same requester (a requester's is for themselves).
+          requesterId: ctx.actor.kind === 'PARTNER' ? ticket.requester.id : undefined,
           relatedTo: { ticketId: ticket.id, kind: RelationKind.FOLLOW_UP },
         },
         { workflowKey: source.workflow.key },

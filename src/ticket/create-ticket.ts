@@ -23,14 +23,33 @@ export interface CreateTicketInput {
   channel: Channel;
   priority?: Priority;
   category?: string;
-  /** Staff only: whom the ticket is for (a requester creates tickets for themselves). */
+  /** Staff and partners: whom the ticket is for (a requester creates tickets for themselves). */
   requesterId?: string;
+  /** Staff and partners, instead of requesterId: the requester by email, created on first sight. */
+  requesterEmail?: string;
+  /** With requesterEmail: the name of a requester created on first sight (default: the email's local part). */
+  requesterName?: string;
   /** Staff only: the workflow to use instead of the organization's or the default. */
   workflowKey?: string;
   teamId?: string;
   tags?: string[];
   /** Opens this ticket as a follow-up or revision of another. */
   relatedTo?: { ticketId: string; kind: RelationKind };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The user with this email; a new requester (no organization) if there is none. */
+async function requesterByEmail(em: UseCaseContext['em'], email: string, name?: string): Promise<User> {
+  const known = await em.findOne(User, { email }, { populate: ['organization.plan'] });
+  if (known) return known;
+  const user = em.create(User, {
+    email,
+    name: name?.trim() || email.split('@')[0]!,
+    role: Role.REQUESTER,
+  } as User);
+  await em.flush();
+  return user;
 }
 
 /**
@@ -45,29 +64,44 @@ export async function createTicket(
 ): Promise<Ticket> {
   const { em, actor } = ctx;
   const staff = isStaff(actor);
+  const partner = actor.kind === 'PARTNER';
+  // Staff and partners open tickets for someone; a requester for themselves.
+  const onBehalf = staff || partner;
+  const email = input.requesterEmail?.trim().toLowerCase();
   new Checks()
     .text('subject', input.subject, { min: 1, max: LIMITS.subject })
     .text('description', input.description, { max: LIMITS.description })
+    .text('requesterName', input.requesterName, { min: 1, max: 200 })
     .that(
-      staff || input.requesterId === undefined || input.requesterId === actor.userId,
+      onBehalf || input.requesterId === undefined || input.requesterId === actor.userId,
       'requesterId',
       'only agents open tickets for someone else',
+    )
+    .that(onBehalf || email === undefined, 'requesterEmail', 'only agents and partners name the requester')
+    .that(email === undefined || EMAIL.test(email), 'requesterEmail', 'is not an email address')
+    .that(
+      input.requesterId === undefined || email === undefined,
+      'requesterEmail',
+      'give requesterId or requesterEmail, not both',
     )
     .that(staff || input.workflowKey === undefined, 'workflowKey', 'only agents choose the workflow')
     .that(staff || input.category === undefined, 'category', 'only agents set the category')
     .that(staff || input.teamId === undefined, 'teamId', 'only agents set the team')
     .that(
-      !staff || actor.kind === 'SYSTEM' || input.requesterId !== undefined,
+      !onBehalf || actor.kind === 'SYSTEM' || input.requesterId !== undefined || email !== undefined,
       'requesterId',
-      'say whom the ticket is for',
+      'say whom the ticket is for (requesterId or requesterEmail)',
     )
     .done();
-  if (actor.kind === 'PARTNER') throw new NotPermittedError('open tickets');
 
-  const requesterId = staff ? input.requesterId! : actor.userId!;
-  const requester = await em.findOne(User, requesterId, { populate: ['organization.plan'] });
-  if (!requester) throw InvalidInputError.field('requesterId', `no user ${requesterId}`);
-  if (requester.role !== Role.REQUESTER && !staff) throw new NotPermittedError('open tickets');
+  const requester = email
+    ? await requesterByEmail(em, email, input.requesterName)
+    : await em.findOne(User, onBehalf ? input.requesterId! : actor.userId!, {
+        populate: ['organization.plan'],
+      });
+  if (!requester)
+    throw InvalidInputError.field('requesterId', `no user ${input.requesterId ?? actor.userId}`);
+  if (requester.role !== Role.REQUESTER && !staff) throw new NotPermittedError('open tickets for staff');
   const organization: Organization | undefined = requester.organization;
 
   const version = await currentVersionFor(
@@ -101,6 +135,8 @@ export async function createTicket(
     organization,
     team,
     tags: normaliseTags(input.tags ?? []),
+    // A partner's ticket, or a follow-up of one, belongs to the partner.
+    partnerId: partner ? actor.partnerId : source?.partnerId,
     createdAt: now,
     updatedAt: now,
   } as Ticket);

@@ -76,7 +76,8 @@ export async function findTicketPage(
     params.push(...values);
   };
   const f = opts.filter;
-  if (!isStaff(viewer)) {
+  if (viewer.kind === 'PARTNER') add('t.partner_id = ?', viewer.partnerId ?? null);
+  else if (!isStaff(viewer)) {
     if (opts.orgVisible && viewer.organizationId)
       add('(t.requester_id = ? or t.organization_id = ?)', viewer.userId, viewer.organizationId);
     else add('t.requester_id = ?', viewer.userId);

@@ -87,6 +87,10 @@ export class Ticket {
   @Property({ type: 'integer' })
   commentsPublic: number = 0;
 
+  /** The partner platform the ticket belongs to (opened through its API key): it may read and comment on it. */
+  @Property({ type: 'uuid', nullable: true, index: true })
+  partnerId?: string;
+
   @Property({ type: 'integer', version: true })
   version: number = 1;
 

@@ -33,8 +33,18 @@ export class CreateTicketInput {
   })
   category?: string;
 
-  @Field(() => ID, { nullable: true, description: 'Agents only: whom the ticket is for' })
+  @Field(() => ID, { nullable: true, description: 'Agents and partners: whom the ticket is for' })
   requesterId?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Agents and partners, instead of requesterId: the requester by email, created on first sight',
+  })
+  requesterEmail?: string;
+
+  @Field(() => String, { nullable: true, description: 'With requesterEmail: the name of a new requester' })
+  requesterName?: string;
 
   @Field(() => String, { nullable: true, description: 'Agents only: the workflow to use' })
   workflowKey?: string;

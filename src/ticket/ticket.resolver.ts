@@ -137,6 +137,8 @@ export class TicketResolver {
         createTicket(ctx, {
           ...input,
           requesterId: parseOptionalId('User', input.requesterId, 'requesterId') ?? undefined,
+          requesterEmail: input.requesterEmail ?? undefined,
+          requesterName: input.requesterName ?? undefined,
           teamId: parseOptionalId('Team', input.teamId, 'teamId') ?? undefined,
           relatedTo: input.relatedTo && {
             ...input.relatedTo,

@@ -60,6 +60,43 @@ export type AllowedTransition = {
   to: TicketStatus;
 };
 
+/** A partner’s API key (the secret is never shown again) */
+export type ApiKey = Node & {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['DateTimeISO']['output'];
+  expiresAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Global id: pass it to node(id) or to any argument that takes this id */
+  id: Scalars['ID']['output'];
+  /** Updated at most once a minute */
+  lastUsedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  name: Scalars['String']['output'];
+  /** The visible start of the key, e.g. dk_3f9a1c2b */
+  prefix: Scalars['String']['output'];
+  /** When it stopped (or, after a rotation with grace, stops) working */
+  revokedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  scopes: Array<ApiKeyScope>;
+};
+
+export type ApiKeyPayload = {
+  __typename?: 'ApiKeyPayload';
+  apiKey?: Maybe<ApiKey>;
+  /** Empty when the mutation succeeded; otherwise nothing was written */
+  errors: Array<UserError>;
+  /** The whole key, shown this once (create and rotate): send it as "Authorization: Bearer <key>" */
+  key?: Maybe<Scalars['String']['output']>;
+};
+
+/** What a partner key may do */
+export type ApiKeyScope =
+  /** comments:write: comment on the partner’s tickets (the workflow’s partner rule applies) */
+  | 'COMMENTS_WRITE'
+  /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets */
+  | 'EVENTS_SUBSCRIBE'
+  /** tickets:read: read the partner’s tickets (ticket, tickets, node) */
+  | 'TICKETS_READ'
+  /** tickets:write: open tickets (createTicket), which then belong to the partner */
+  | 'TICKETS_WRITE';
+
 export type ApplySlaPolicyPayload = {
   __typename?: 'ApplySlaPolicyPayload';
   errors: Array<UserError>;
@@ -197,9 +234,21 @@ export type ConflictUserError = UserError & {
   message: Scalars['String']['output'];
 };
 
+export type CreateApiKeyInput = {
+  expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** What it is for, e.g. "production" */
+  name: Scalars['String']['input'];
+  partnerId: Scalars['ID']['input'];
+  scopes: Array<ApiKeyScope>;
+};
+
 export type CreateBusinessCalendarInput = {
   definition: BusinessCalendarDefinitionInput;
   key: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+};
+
+export type CreatePartnerInput = {
   name: Scalars['String']['input'];
 };
 
@@ -221,8 +270,12 @@ export type CreateTicketInput = {
   priority?: InputMaybe<Priority>;
   /** Open as a follow-up or revision of another ticket */
   relatedTo?: InputMaybe<RelatedToInput>;
-  /** Agents only: whom the ticket is for */
+  /** Agents and partners, instead of requesterId: the requester by email, created on first sight */
+  requesterEmail?: InputMaybe<Scalars['String']['input']>;
+  /** Agents and partners: whom the ticket is for */
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** With requesterEmail: the name of a new requester */
+  requesterName?: InputMaybe<Scalars['String']['input']>;
   /** At most 200 characters */
   subject: Scalars['String']['input'];
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -301,8 +354,12 @@ export type Mutation = {
   applySlaPolicy: ApplySlaPolicyPayload;
   /** Assign to an agent (overrides automatic assignment) or unassign */
   assignTicket: TicketPayload;
+  /** Admins: a new key; the payload’s `key` is shown this once */
+  createApiKey: ApiKeyPayload;
   /** Admins */
   createBusinessCalendar: BusinessCalendarPayload;
+  /** Admins */
+  createPartner: PartnerPayload;
   /** Admins */
   createSlaPolicy: SlaPolicyPayload;
   createTicket: TicketPayload;
@@ -310,6 +367,10 @@ export type Mutation = {
   createWorkflow: WorkflowPayload;
   /** Raise the ticket to a higher support tier */
   escalateTicket: TicketPayload;
+  /** Admins: the key stops working at once */
+  revokeApiKey: ApiKeyPayload;
+  /** Admins: a new key with the same partner, name and scopes; the old one stops after graceSeconds */
+  rotateApiKey: ApiKeyPayload;
   /** Move a ticket to another status of its workflow */
   transitionTicket: TicketPayload;
   /** Admins: a new definition is a new version */
@@ -337,8 +398,18 @@ export type MutationAssignTicketArgs = {
 };
 
 
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
+};
+
+
 export type MutationCreateBusinessCalendarArgs = {
   input: CreateBusinessCalendarInput;
+};
+
+
+export type MutationCreatePartnerArgs = {
+  input: CreatePartnerInput;
 };
 
 
@@ -359,6 +430,16 @@ export type MutationCreateWorkflowArgs = {
 
 export type MutationEscalateTicketArgs = {
   input: EscalateTicketInput;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateApiKeyArgs = {
+  input: RotateApiKeyInput;
 };
 
 
@@ -425,6 +506,24 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A partner platform integrating with API keys */
+export type Partner = Node & {
+  __typename?: 'Partner';
+  /** Its keys, newest first */
+  apiKeys: Array<ApiKey>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Global id: pass it to node(id) or to any argument that takes this id */
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+export type PartnerPayload = {
+  __typename?: 'PartnerPayload';
+  /** Empty when the mutation succeeded; otherwise nothing was written */
+  errors: Array<UserError>;
+  partner?: Maybe<Partner>;
+};
+
 export type Plan = Node & {
   __typename?: 'Plan';
   defaultPriority: Priority;
@@ -443,9 +542,13 @@ export type Query = {
   __typename?: 'Query';
   /** Staff only: agents and admins, e.g. to pick an assignee */
   agents: Array<User>;
+  /** Admins: every key, or a partner’s, newest first */
+  apiKeys: Array<ApiKey>;
   businessCalendars: Array<BusinessCalendar>;
   /** Any object by its global id; null when absent or not yours to see */
   node?: Maybe<Node>;
+  /** Admins */
+  partners: Array<Partner>;
   /** Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call) */
   previewSlaPolicy: Array<SlaPreviewRow>;
   /** Staff: compliance and response times, grouped */
@@ -469,6 +572,11 @@ export type Query = {
 
 export type QueryAgentsArgs = {
   availableOnly?: Scalars['Boolean']['input'];
+};
+
+
+export type QueryApiKeysArgs = {
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -614,6 +722,14 @@ export type Role =
   | 'ADMIN'
   | 'AGENT'
   | 'REQUESTER';
+
+export type RotateApiKeyInput = {
+  /** Default: the old key’s expiry */
+  expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Seconds the old key keeps working, so the partner can deploy the new one (default 0) */
+  graceSeconds?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
 
 /** An SLA warning or breach, as it is recorded in the event log */
 export type SlaAlert = {
@@ -1072,6 +1188,8 @@ export type TicketEvent = {
   __typename?: 'TicketEvent';
   actor?: Maybe<User>;
   actorKind: ActorKind;
+  /** Audit (staff only): the API key a partner acted with (global id of an ApiKey) */
+  apiKeyId?: Maybe<Scalars['ID']['output']>;
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Small, type-specific: ids and changed values */
   payload: Scalars['JSONObject']['output'];
@@ -1578,7 +1696,7 @@ export type NodeQueryVariables = Exact<{
 }>;
 
 
-export type NodeQuery = { __typename?: 'Query', node?: { __typename: 'Comment', id: string } | { __typename: 'Organization', id: string } | { __typename: 'Plan', id: string } | { __typename: 'Team', id: string } | { __typename: 'Ticket', reference: string, id: string } | { __typename: 'User', id: string } | { __typename: 'Workflow', id: string } | null };
+export type NodeQuery = { __typename?: 'Query', node?: { __typename: 'ApiKey', id: string } | { __typename: 'Comment', id: string } | { __typename: 'Organization', id: string } | { __typename: 'Partner', id: string } | { __typename: 'Plan', id: string } | { __typename: 'Team', id: string } | { __typename: 'Ticket', reference: string, id: string } | { __typename: 'User', id: string } | { __typename: 'Workflow', id: string } | null };
 
 export type WorkflowsQueryVariables = Exact<{ [key: string]: never; }>;
 
