@@ -35,22 +35,24 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
 }
 
 /**
- * A fresh, empty database: `docket_bench` on the server of BENCH_DATABASE_URL (dropped again at the end
- * unless BENCH_KEEP_DB is set), or an embedded PostgreSQL in a temporary folder on a free port.
+ * A fresh, empty database: `name` (default `docket_bench`) on the server of BENCH_DATABASE_URL (dropped
+ * again at the end unless BENCH_KEEP_DB is set), or an embedded PostgreSQL in a temporary folder on a
+ * free port.
  */
-export async function openBenchDatabase(): Promise<BenchDatabase> {
+export async function openBenchDatabase(name = BENCH_DATABASE): Promise<BenchDatabase> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`Not a plain database name: ${name}`);
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (adminUrl) {
-    const drop = (c: pg.Client) => c.query(`drop database if exists ${BENCH_DATABASE} with (force)`);
+    const drop = (c: pg.Client) => c.query(`drop database if exists ${name} with (force)`);
     await withClient(adminUrl, async (c) => {
       await drop(c);
-      await c.query(`create database ${BENCH_DATABASE}`);
+      await c.query(`create database ${name}`);
     });
     const url = new URL(adminUrl);
-    url.pathname = `/${BENCH_DATABASE}`;
+    url.pathname = `/${name}`;
     return {
       url: url.toString(),
-      description: `database ${BENCH_DATABASE} on ${url.host} (BENCH_DATABASE_URL)`,
+      description: `database ${name} on ${url.host} (BENCH_DATABASE_URL)`,
       close: async () => {
         if (!process.env.BENCH_KEEP_DB) await withClient(adminUrl, drop);
       },

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: Docket's 50-ticket queue page over HTTP against a floor (node:http + pg + JSON
- * serving the same answer), on 100,000 seeded tickets, in interleaved rounds. See bench/README.md.
+ * serving the same answer), on 100,000 seeded tickets, in interleaved rounds; then the SLA sections
+ * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it). See
+ * bench/README.md.
  */
 import './env.js'; // first: sets NODE_ENV=production before graphql and express load
 import { isDeepStrictEqual } from 'node:util';
@@ -21,6 +23,7 @@ import { runSlaMetricsBench, seedSlaTargets } from './sla-metrics.js';
 import { LoadGenerator, type LoadRequest, type RoundStats } from './load.js';
 import { seedTickets } from './seed.js';
 import { fmt, median, table } from './stats.js';
+import { runTimerBench } from './timers.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
@@ -106,7 +109,6 @@ async function main(): Promise<void> {
   let server: RunningServer | undefined;
   let floor: FloorServer | undefined;
   let load: LoadGenerator | undefined;
-  const started = performance.now();
   try {
     log('starting the database…');
     db = await openBenchDatabase();
@@ -250,7 +252,6 @@ async function main(): Promise<void> {
         perRound: 5,
       }),
     );
-    console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);
   } finally {
     await load?.close().catch(() => {});
     await server?.close().catch((err: Error) => log(`closing Docket: ${err.message}`));
@@ -260,10 +261,31 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(`[bench] FAILED: ${err.stack ?? err.message}`);
-    process.exit(1);
-  },
-);
+/**
+ * Last, after main() closed its server and database: the timer bench starts a fresh database per size
+ * (embedded, or `docket_bench_timers` on BENCH_DATABASE_URL) and runs Agenda in this process.
+ */
+async function timers(): Promise<void> {
+  console.log('');
+  if (process.env.BENCH_TIMERS === '0') {
+    console.log('Timer precision: skipped (BENCH_TIMERS=0)');
+    return;
+  }
+  log('timer precision (about 2.5 minutes; BENCH_TIMERS=0 skips it)…');
+  console.log(await runTimerBench());
+}
+
+const started = performance.now();
+main()
+  .then(timers)
+  .then(
+    () => {
+      console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);
+      // Agenda's job processor leaves a timer running for lockLifetime/2 after a job ran.
+      process.exit(0);
+    },
+    (err: Error) => {
+      console.error(`[bench] FAILED: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );

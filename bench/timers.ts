@@ -1,25 +1,25 @@
 /**
  * Timer precision bench: how late Docket's deadline scheduler (Agenda 6 on PostgreSQL, the default
  * job store) commits a workflow reminder when 10,000 and 100,000 timers are pending over the next hour,
- * how big that job store is, and what database load the scheduler adds. See the report it prints.
+ * how big that job store is, and what database load the scheduler adds. See the report it prints and
+ * bench/README.md.
  *
- * Run alone: `npx tsc -p bench/tsconfig.json --outDir /tmp/tbench && node /tmp/tbench/bench/timers.js`
- * (outside the repository, /tmp/tbench needs `node_modules` linked to the repository's and a copy of its
- * package.json, for `"type": "module"`). About 3 minutes with the defaults. `runTimerBench()` returns
- * the report. Variables: BENCH_TIMER_SIZES (default "10000,100000"), BENCH_PROBES (30),
- * BENCH_TIMER_WINDOW_S (10, the load windows), BENCH_TIMER_FIX (0: none; 1: rerun the largest size with
- * the recommended fix; all, or a list of lock, poll, gin: each experiment, clearly labelled in the
- * report), BENCH_DATABASE_URL as for `npm run bench`.
+ * `npm run bench:timers` runs it alone (about 2.5 minutes on 2 cores); `npm run bench` runs it last
+ * (BENCH_TIMERS=0 skips it there). `runTimerBench()` returns the report. Variables: BENCH_TIMER_SIZES
+ * (default "10000,100000"), BENCH_PROBES (30), BENCH_TIMER_WINDOW_S (10, the load windows),
+ * BENCH_DATABASE_URL as for `npm run bench` (the database is then `docket_bench_timers`).
  *
- * Per size N, in a fresh database: migrations, demo data, N tickets in the agency desk's Pending status
- * each with one pending MOVE timer (seed 002: close after 7 days) due uniformly at random over the hour
- * that starts when the measurement does, so about N/3600 of them fire every second while probes are
- * measured (the realistic load, not an idle scheduler), and P probe tickets with a REMIND timer due
- * one second apart. Timer rows and their Agenda job rows are written with SQL, as the scheduler's
- * `sync` would have left them. Then a DeadlineScheduler runs in this process with the production
- * defaults (poll every 5 s, lock lifetime 60 s, lock limit 50, concurrency 10): LISTEN/NOTIFY does not
- * fire for rows inserted with SQL, so jobs are found by the poll, which locks those due before the
- * next poll and starts each on an in-memory timer at its due time.
+ * Per size N, in a fresh database: migrations, demo data, the job store as a scheduler's start leaves it
+ * (Agenda's table and indexes, and the two DeadlineScheduler adds: (name, data->>'ticketId') and
+ * GIN(data)), N tickets in the agency desk's Pending status each with one pending MOVE timer (seed 002:
+ * close after 7 days) due uniformly at random over the hour that starts when the measurement does, so
+ * about N/3600 of them fire every second while probes are measured (the realistic load, not an idle
+ * scheduler), and P probe tickets with a REMIND timer due one second apart. Timer rows and their Agenda
+ * job rows are written with SQL, as the scheduler's `sync` would have left them. Then a DeadlineScheduler
+ * runs in this process with the production defaults (SCHEDULER_DEFAULTS: poll every 1 s, lock lifetime
+ * 60 s, lock limit 300, concurrency 10): LISTEN/NOTIFY does not fire for rows inserted with SQL, so jobs
+ * are found by the poll, which locks those due before the next poll and starts each on an in-memory
+ * timer at its due time.
  *
  * Lateness of a probe: from its due time (the REQUESTER_REMINDED event's payload.dueAt) to
  * - committed: the commit of the transaction that recorded the event, seen by a LISTEN connection
@@ -35,6 +35,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { initOrm, migrate, type MikroORM } from '../src/db/orm.js';
 import type { JobWithId } from 'agenda';
+import { SCHEDULER_DEFAULTS } from '../src/scheduler/defaults.js';
 import { DeadlineScheduler } from '../src/scheduler/scheduler.js';
 import { loadDemoData } from '../src/seed/demo-data.js';
 import { systemClock } from '../src/shared/clock.js';
@@ -58,10 +59,12 @@ const SPREAD_MS = 3_600_000;
 /** Probes start this long after the background timers do, so those are already flowing. */
 const PROBE_LEAD_MS = 5000;
 const NOTIFY_CHANNEL = 'bench_timer_probe';
+/** With BENCH_DATABASE_URL: not `npm run bench`'s database, which BENCH_KEEP_DB may be keeping. */
+const TIMER_DATABASE = 'docket_bench_timers';
 
-const t0 = performance.now();
+let benchStarted = performance.now();
 const log = (message: string) =>
-  console.log(`[timers ${fmt((performance.now() - t0) / 1000, 0).padStart(3)} s] ${message}`);
+  console.log(`[timers ${fmt((performance.now() - benchStarted) / 1000, 0).padStart(3)} s] ${message}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const sleepUntil = (at: number) => sleep(at - Date.now());
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -91,13 +94,8 @@ export interface SchedulerSettings {
   concurrency: number;
 }
 
-/** The production defaults (src/config.ts and DeadlineScheduler). */
-export const DEFAULT_SETTINGS: SchedulerSettings = {
-  processEveryMs: 5000,
-  lockLifetimeMs: 60_000,
-  lockLimit: 50,
-  concurrency: 10,
-};
+/** The production defaults (src/scheduler/defaults.ts: what config.ts and DeadlineScheduler use). */
+export const DEFAULT_SETTINGS: SchedulerSettings = { ...SCHEDULER_DEFAULTS };
 
 interface WorstProbe {
   k: number;
@@ -128,7 +126,6 @@ interface Explained {
 
 export interface SizeResult {
   label: string;
-  extraIndexes: string[];
   pending: number;
   settings: SchedulerSettings;
   probes: number;
@@ -146,11 +143,13 @@ export interface SizeResult {
   storeRows: number;
   storeBytes: number;
   timerBytes: number;
-  storeSize: string;
   storeTableSize: string;
   storeIndexSize: string;
   timerTableSize: string;
-  storeCompleted: number;
+  /** Rows with no next run at the end: jobs running at that instant (finished ones are removed). */
+  storeNoNextRun: number;
+  /** Indexes on agenda_jobs (Agenda's five with the primary key, and DeadlineScheduler's). */
+  storeIndexCount: number;
   baseline: Window;
   idle: Window;
   loaded: Window;
@@ -158,7 +157,6 @@ export interface SizeResult {
   backgroundDone: number;
   backgroundDue: number;
   oldestOverdueS: number;
-  seedSeconds: number;
   explains: Explained[];
   pgVersion: string;
 }
@@ -232,100 +230,65 @@ async function explain(
   }
 }
 
-/** GIN over the job data: lets `data @> {ticketId}` (agenda.cancel) use an index. Bench database only. */
-export const CANDIDATE_DATA_INDEX = `create index if not exists bench_agenda_jobs_data_idx on agenda_jobs using gin (data jsonb_path_ops)`;
-/** B-tree on the unique key DeadlineScheduler.put looks up (data->>'ticketId'). Bench database only. */
-export const CANDIDATE_TICKET_INDEX = `create index if not exists bench_agenda_jobs_ticket_idx on agenda_jobs (name, (data->>'ticketId'))`;
+/** Agenda's find-and-lock (getNextJobToRun's subquery); `forUpdate` adds its SKIP LOCKED. */
+const FIND_AND_LOCK = `select id from agenda_jobs
+  where name = $1 and disabled = false
+    and ((locked_at is null and next_run_at <= $2) or locked_at <= $3)
+  order by next_run_at asc nulls last, priority desc limit 1`;
 
 /**
- * Agenda's find-and-lock (getNextJobToRun's subquery), while the scheduler runs, with the parameters a
- * poll uses (due before the next poll; lock expired). Without FOR UPDATE SKIP LOCKED, so it locks no row
- * the scheduler may want. Once a poll has locked the jobs due, its last call finds none and, on an index
- * ordered by next_run_at with the rest as a filter, reads past every job of the name.
+ * Agenda's find-and-lock while the scheduler runs, with the parameters a poll uses (due before the next
+ * poll; lock expired). Without FOR UPDATE SKIP LOCKED, so it locks no row the scheduler may want.
  */
-async function explainFetch(
-  client: pg.Client,
-  processEveryMs: number,
-  lockLifetimeMs: number,
-): Promise<Explained> {
+async function explainFetch(client: pg.Client, settings: SchedulerSettings): Promise<Explained> {
   const now = Date.now();
   return explain(
     client,
     "Agenda's find-and-lock (getNextJobToRun) during the run, as a poll sends it",
-    `select id from agenda_jobs
-     where name = $1 and disabled = false
-       and ((locked_at is null and next_run_at <= $2) or locked_at <= $3)
-     order by next_run_at asc nulls last, priority desc limit 1`,
-    ['workflow-timer', new Date(now + processEveryMs), new Date(now - lockLifetimeMs)],
+    FIND_AND_LOCK,
+    ['workflow-timer', new Date(now + settings.processEveryMs), new Date(now - settings.lockLifetimeMs)],
   );
 }
 
-/** The statements Agenda runs on agenda_jobs that grow with the store, explained on the bench database. */
-async function explainStore(client: pg.Client): Promise<Explained[]> {
-  const lookup = `select * from agenda_jobs where name = $1 and data->>$2 = $3 limit 1`;
-  const cancel = `delete from agenda_jobs where name = $1 and data @> $2::jsonb`;
+/**
+ * The statements on agenda_jobs whose cost grows with the store, explained on the bench database after
+ * the scheduler stopped: the last find-and-lock call of every poll, and the two lookups by ticket that
+ * DeadlineScheduler's indexes serve.
+ */
+async function explainStore(client: pg.Client, settings: SchedulerSettings): Promise<Explained[]> {
   // A ticket with no job yet: what put() meets for a ticket's first deadline of a kind.
-  const ticket = randomUUID();
-  const data = JSON.stringify({ ticketId: ticket });
-  const out: Explained[] = [];
-  // The last call of every poll: the jobs due before the next poll are locked (here: in the rolled-back
-  // transaction), nothing else matches, and the ordered index scan reads every job of the name.
+  const ticketId = randomUUID();
+  const data = JSON.stringify({ ticketId });
   const now = Date.now();
-  out.push(
+  return [
+    // The jobs due before the next poll are locked (here: in the rolled-back transaction) and nothing
+    // else matches: the index scan ordered by next_run_at reads every job of the name, once per poll.
     await explain(
       client,
       "Agenda's find-and-lock as a poll's last call sends it (due jobs locked, nothing left to find)",
-      `select id from agenda_jobs
-       where name = $1 and disabled = false
-         and ((locked_at is null and next_run_at <= $2) or locked_at <= $3)
-       order by next_run_at asc nulls last, priority desc limit 1 for update skip locked`,
+      `${FIND_AND_LOCK} for update skip locked`,
+      ['workflow-timer', new Date(now + settings.processEveryMs), new Date(now - settings.lockLifetimeMs)],
       [
-        'workflow-timer',
-        new Date(now + DEFAULT_SETTINGS.processEveryMs),
-        new Date(now - DEFAULT_SETTINGS.lockLifetimeMs),
-      ],
-      [
-        `update agenda_jobs set locked_at = now() where name = 'workflow-timer' and next_run_at <= now() + interval '${DEFAULT_SETTINGS.processEveryMs} milliseconds'`,
+        `update agenda_jobs set locked_at = now() where name = 'workflow-timer'
+           and next_run_at <= now() + interval '${settings.processEveryMs} milliseconds'`,
       ],
     ),
-  );
-  // runDeadline → put(other kind, undefined) → agenda.cancel({ name, data: { ticketId } }): twice per job run.
-  out.push(
+    // runDeadline → put(other kind, undefined) → agenda.cancel({ name, data: { ticketId } }): twice per
+    // job run. Explained on the name that holds the bench's jobs (its other names hold none).
     await explain(
       client,
-      'agenda.cancel of another kind, run twice per job (runDeadline → put(kind, undefined))',
-      cancel,
-      ['sla-warning', data],
+      "agenda.cancel of a ticket's job (runDeadline → put(kind, undefined), twice per job run)",
+      `delete from agenda_jobs where name = $1 and data @> $2::jsonb`,
+      ['workflow-timer', data],
     ),
-  );
-  // sync → put(kind, at) → agenda.create().unique({'data.ticketId'}).save() looks the job up first.
-  out.push(
+    // sync → put(kind, at) → agenda.create().unique({'data.ticketId'}).save() looks the job up first.
     await explain(
       client,
       "put's unique lookup (create().unique({'data.ticketId'}).save()), 3 per ticket sync",
-      lookup,
-      ['workflow-timer', 'ticketId', ticket],
+      `select * from agenda_jobs where name = $1 and data->>$2 = $3 limit 1`,
+      ['workflow-timer', 'ticketId', ticketId],
     ),
-  );
-  out.push(
-    await explain(
-      client,
-      `[candidate, rolled back] the cancel with: ${CANDIDATE_DATA_INDEX}`,
-      cancel,
-      ['sla-warning', data],
-      [CANDIDATE_DATA_INDEX, 'analyze agenda_jobs'],
-    ),
-  );
-  out.push(
-    await explain(
-      client,
-      `[candidate, rolled back] the unique lookup with: ${CANDIDATE_TICKET_INDEX}`,
-      lookup,
-      ['workflow-timer', 'ticketId', ticket],
-      [CANDIDATE_TICKET_INDEX, 'analyze agenda_jobs'],
-    ),
-  );
-  return out;
+  ];
 }
 
 interface Listener {
@@ -362,14 +325,6 @@ async function listenForProbes(url: string, meter: PgMeter): Promise<Listener> {
   };
 }
 
-export interface RunSpec {
-  pending: number;
-  label: string;
-  settings: SchedulerSettings;
-  /** Indexes created on agenda_jobs before the run (a labelled experiment, bench database only). */
-  extraIndexes: string[];
-}
-
 /** A short-lived connection: its statistics reach pg_stat_database when it closes, not in a later window. */
 async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -381,8 +336,14 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
   }
 }
 
-async function runSize(spec: RunSpec, probes: number, windowS: number, meter: PgMeter): Promise<SizeResult> {
-  const { pending, label, settings } = spec;
+async function runSize(
+  pending: number,
+  probes: number,
+  windowS: number,
+  meter: PgMeter,
+): Promise<SizeResult> {
+  const label = int(pending);
+  const settings = DEFAULT_SETTINGS;
   const logger = createLogger('silent');
   const windowMs = windowS * 1000;
   let db: BenchDatabase | undefined;
@@ -392,18 +353,34 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
   let listener: Listener | undefined;
   try {
     log(`${label}: starting a fresh database…`);
-    db = await openBenchDatabase();
+    db = await openBenchDatabase(TIMER_DATABASE);
     // Setup on an ORM of its own, closed after, so its statistics are flushed before any window.
     const setup = await initOrm(db.url, logger, undefined, false);
     try {
       await migrate(setup);
       await loadDemoData(setup.em.fork(), systemClock);
+      // The job store as any earlier start left it, before a job was saved: a scheduler that does not
+      // process (an API process of a split deployment) connects Agenda's backend, which creates
+      // agenda_jobs and Agenda's indexes, and its start() adds DeadlineScheduler's two.
+      const first = new DeadlineScheduler({
+        databaseUrl: db.url,
+        process: false,
+        name: `timer-bench-setup:${process.pid}`,
+        em: setup.em.fork(),
+        clock: systemClock,
+        logger,
+        ...settings,
+      });
+      try {
+        await first.start();
+      } finally {
+        await first.stop();
+      }
     } finally {
       await setup.close();
     }
     // As production runs it: observeQueries off (main.ts), the default pool (DB_POOL_MAX 10).
     orm = await initOrm(db.url, logger, undefined, false);
-    // Constructing the scheduler connects Agenda's backend, which creates agenda_jobs and its indexes.
     scheduler = new DeadlineScheduler({
       databaseUrl: db.url,
       process: true,
@@ -450,7 +427,6 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
         { ticketIds: bgIds, fireAt: bgFire, timer: wf.move },
         { ticketIds: probeIds, fireAt: probeFire, timer: wf.remind },
       ]);
-      for (const sql of spec.extraIndexes) await c.query(sql);
       await c.query('vacuum (analyze) ticket_timer, agenda_jobs');
       return (
         await c.query<{ rows: string; bytes: string; timer_bytes: string }>(
@@ -459,7 +435,10 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
         )
       ).rows[0]!;
     });
-    const seedSeconds = (performance.now() - seedStarted) / 1000 - baseline.seconds;
+    log(
+      `${label}: seeded in ${fmt((performance.now() - seedStarted) / 1000 - baseline.seconds)} s` +
+        ` (${int(Number(storeBefore.rows))} jobs)`,
+    );
     const changesBefore = Number(
       (
         await sampler.query<{ n: string }>(
@@ -548,25 +527,24 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
     const store = (
       await sampler.query<Record<string, string>>(
         `select (select count(*) from agenda_jobs) as rows,
-           (select count(*) from agenda_jobs where next_run_at is null) as completed,
+           (select count(*) from agenda_jobs where next_run_at is null) as no_next_run,
            pg_total_relation_size('agenda_jobs') as bytes,
-           pg_size_pretty(pg_total_relation_size('agenda_jobs')) as total,
+           (select count(*) from pg_indexes where tablename = 'agenda_jobs') as index_count,
            pg_size_pretty(pg_table_size('agenda_jobs')) as heap,
            pg_size_pretty(pg_indexes_size('agenda_jobs')) as indexes,
            pg_size_pretty(pg_total_relation_size('ticket_timer')) as timers`,
       )
     ).rows[0]!;
 
-    const fetchPlan = await explainFetch(sampler, settings.processEveryMs, settings.lockLifetimeMs);
+    const fetchPlan = await explainFetch(sampler, settings);
     log(`${label}: stopping the scheduler…`);
     await scheduler.stop();
     scheduler = undefined;
     await sleep(300); // a job that was running when the scheduler stopped finishes or fails, quietly
-    const explains = [fetchPlan, ...(await explainStore(sampler))];
+    const explains = [fetchPlan, ...(await explainStore(sampler, settings))];
 
     return {
       label,
-      extraIndexes: spec.extraIndexes,
       pending,
       settings,
       probes,
@@ -580,11 +558,11 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
       storeRows: Number(storeBefore.rows),
       storeBytes: Number(storeBefore.bytes),
       timerBytes: Number(storeBefore.timer_bytes),
-      storeSize: store.total!,
       storeTableSize: store.heap!,
       storeIndexSize: store.indexes!,
       timerTableSize: store.timers!,
-      storeCompleted: Number(store.completed),
+      storeNoNextRun: Number(store.no_next_run),
+      storeIndexCount: Number(store.index_count),
       baseline,
       idle,
       loaded,
@@ -592,7 +570,6 @@ async function runSize(spec: RunSpec, probes: number, windowS: number, meter: Pg
       backgroundDone,
       backgroundDue: dueBackground,
       oldestOverdueS: oldest ? Math.max(0, (doneAt - oldest.getTime()) / 1000) : 0,
-      seedSeconds,
       explains,
       pgVersion,
     };
@@ -631,50 +608,68 @@ function loadRow(name: string, w: Window): string[] {
   ];
 }
 
+/** The goal's verdict: judged on the run with GOAL_SIZE pending, if there was one. */
+function goalLine(results: SizeResult[]): string {
+  const goal = `Goal: p99 ≤ ${int(GOAL_P99_MS)} ms from due time to commit at ${int(GOAL_SIZE)} pending timers`;
+  const r = results.find((x) => x.pending === GOAL_SIZE);
+  if (!r) return `${goal}: not measured (BENCH_TIMER_SIZES has no ${GOAL_SIZE})`;
+  const p99 = p99Of(r);
+  const figure = Number.isFinite(p99)
+    ? `p99 ${ms(p99)} ms`
+    : `${r.probes - r.fired} of ${r.probes} probes missing`;
+  return `${goal}: ${p99 <= GOAL_P99_MS ? 'MET' : 'NOT MET'} (${figure}, ${r.fired}/${r.probes} probes)`;
+}
+
 export function formatReport(results: SizeResult[], windowS: number): string {
   const out: string[] = [];
   const first = results[0];
   out.push('Timer precision: Agenda 6 on PostgreSQL (agenda_jobs), DeadlineScheduler in-process');
   if (first) {
+    const s = first.settings;
     out.push(
-      `Node ${process.version}, PostgreSQL ${first.pgVersion}; background timers uniform over the next hour` +
-        ` (≈ N/3600 fire per second during the measurement, each a MOVE that closes its ticket);` +
-        ` ${first.probes} probe reminders due 1 s apart; lateness = due → event committed (NOTIFY at commit)`,
+      `Node ${process.version}, PostgreSQL ${first.pgVersion}; production defaults (src/scheduler/defaults.ts):` +
+        ` poll every ${fmt(s.processEveryMs / 1000, 0)} s, lock lifetime ${fmt(s.lockLifetimeMs / 1000, 0)} s,` +
+        ` lock limit ${s.lockLimit}, concurrency ${s.concurrency}`,
+    );
+    out.push(
+      `Background timers uniform over the next hour (≈ N/3600 fire per second during the measurement, each a` +
+        ` MOVE that closes its ticket); ${first.probes} probe reminders due 1 s apart; lateness = due → event` +
+        ` committed (NOTIFY at commit); recorded = due → the event's occurred_at`,
     );
   }
   out.push('');
   out.push(
     table([
       [
-        'run',
         'pending',
-        'settings',
-        'fired',
+        'probes fired',
         'p50 ms',
         'p99 ms',
         'max ms',
         'recorded p50/p99/max ms',
-        `goal p99 ≤ ${GOAL_P99_MS} ms`,
+        `p99 ≤ ${int(GOAL_P99_MS)} ms`,
       ],
       ...results.map((r) => {
         const c = sorted(r.committed);
         const rec = sorted(r.recorded);
         const p99 = p99Of(r);
-        const s = r.settings;
+        const missing = r.committed.length < r.probes;
         return [
           r.label,
-          int(r.pending),
-          `every ${s.processEveryMs / 1000} s, lockLimit ${s.lockLimit}`,
           `${r.fired}/${r.probes}`,
           ms(quantile(c, 0.5)),
-          r.committed.length < r.probes ? `> ${ms(c.at(-1) ?? NaN)}` : ms(p99),
-          r.committed.length < r.probes ? 'n/a' : ms(c.at(-1) ?? NaN),
+          missing ? `> ${ms(c.at(-1) ?? NaN)}` : ms(p99),
+          missing ? 'n/a' : ms(c.at(-1) ?? NaN),
           `${ms(quantile(rec, 0.5))} / ${ms(quantile(rec, 0.99))} / ${ms(rec.at(-1) ?? NaN)}`,
-          p99 <= GOAL_P99_MS ? 'MET' : 'NOT MET',
+          p99 <= GOAL_P99_MS ? 'yes' : 'no',
         ];
       }),
     ]),
   );
+  out.push(
+    `(With ${first?.probes ?? 0} probes the p99 lies between the two latest; p50/p99 quantiles interpolate.)`,
+  );
+  out.push(goalLine(results));
   out.push(
     'Latest probe per run (ms from its due time; locked < 0: by the poll before): ' +
       results
@@ -687,10 +682,10 @@ export function formatReport(results: SizeResult[], windowS: number): string {
         .join('; '),
   );
   out.push('');
-  out.push('Background timers while the probes ran (all ran on the same job name, workflow-timer):');
+  out.push('Background timers while the probes ran (all on the same job name, workflow-timer):');
   out.push(
     table([
-      ['run', 'arriving /s', 'due by the end', 'done', 'backlog', 'oldest overdue s', 'Agenda cap /s'],
+      ['pending', 'arriving /s', 'due by the end', 'done', 'backlog', 'oldest overdue s', 'Agenda cap /s'],
       ...results.map((r) => [
         r.label,
         fmt(r.backgroundRate, 1),
@@ -712,21 +707,23 @@ export function formatReport(results: SizeResult[], windowS: number): string {
   out.push(
     table([
       [
-        'run',
+        'pending',
         'rows',
         'total size',
-        'at the end: heap',
         'indexes',
-        'completed rows kept',
+        'at the end: heap',
+        'index size',
+        'no next run',
         'ticket_timer total',
       ],
       ...results.map((r) => [
         r.label,
         int(r.storeRows),
         `${fmt(r.storeBytes / 1048576, 1)} MB (${fmt(r.storeBytes / Math.max(1, r.storeRows), 0)} B/row)`,
+        String(r.storeIndexCount),
         r.storeTableSize,
         r.storeIndexSize,
-        int(r.storeCompleted),
+        int(r.storeNoNextRun),
         r.timerTableSize,
       ]),
     ]),
@@ -739,7 +736,7 @@ export function formatReport(results: SizeResult[], windowS: number): string {
   out.push(
     table([
       [
-        'run / window',
+        'pending / window',
         's',
         'statements',
         'on agenda_jobs',
@@ -759,24 +756,22 @@ export function formatReport(results: SizeResult[], windowS: number): string {
   );
   out.push('(DB time % = summed statement latency as the client saw it, in % of one connection-second.)');
   out.push('');
-  out.push('Statements on agenda_jobs, EXPLAIN ANALYZE on the database of the largest run (rolled back):');
-  const plain = results.filter((r) => !r.extraIndexes.length);
-  const last = [...(plain.length ? plain : results)].sort((a, b) => b.pending - a.pending)[0];
-  for (const e of last?.explains ?? []) {
+  const largest = [...results].sort((a, b) => b.pending - a.pending)[0];
+  out.push(
+    `Statements on agenda_jobs, EXPLAIN ANALYZE on the database of the largest run (${largest?.label ?? 'none'} pending; rolled back):`,
+  );
+  for (const e of largest?.explains ?? []) {
     out.push(`- ${e.label}: ${fmt(e.ms, 2)} ms`);
     for (const line of e.plan
       .filter((l) => /Scan|Filter|Rows Removed|Buffers|Index Cond|Sort|BitmapOr|LockRows|Limit/.test(l))
       .slice(0, 9))
       out.push(`    ${line.trimEnd()}`);
   }
-  for (const r of results.filter((x) => x !== last)) {
+  for (const r of results.filter((x) => x !== largest)) {
     out.push(
-      `  (${r.label}: ` +
-        r.explains
-          .slice(0, 4)
-          .map((e) => `${fmt(e.ms, 2)} ms`)
-          .join(', ') +
-        ' for the same first four)',
+      `  (${r.label} pending: ` +
+        r.explains.map((e) => `${fmt(e.ms, 2)} ms`).join(', ') +
+        ` for the same ${r.explains.length})`,
     );
   }
   out.push('');
@@ -784,161 +779,105 @@ export function formatReport(results: SizeResult[], windowS: number): string {
   return out.join('\n');
 }
 
-/** What the figures say, computed from them (the scheduler's throughput cap, the store scans). */
+/** Rows a plan read and threw away (its filters' "Rows Removed"). */
+const rowsRemoved = (e?: Explained) =>
+  (e?.plan ?? []).reduce((n, l) => n + Number(/Rows Removed by Filter: (\d+)/.exec(l)?.[1] ?? 0), 0);
+
+/** How a plan reaches agenda_jobs: the index it uses, or a sequential scan. */
+function accessPath(e?: Explained): string {
+  const paths = (e?.plan ?? []).flatMap((l) => {
+    const m =
+      /(Seq Scan) on agenda_jobs|Index (?:Only )?Scan(?: Backward)? using (\S+)|Bitmap Index Scan on (\S+)/.exec(
+        l,
+      );
+    return m ? [m[1] ? 'a sequential scan of the whole table' : `index ${m[2] ?? m[3]}`] : [];
+  });
+  return paths.length ? [...new Set(paths)].join(' + ') : 'plan not read';
+}
+
+/** What the figures say, computed from them (the scheduler's throughput cap, the store's statements). */
 function findings(results: SizeResult[]): string[] {
   const out = ['Findings:'];
-  for (const r of results.filter((x) => !x.extraIndexes.length && x.settings === DEFAULT_SETTINGS)) {
+  for (const r of results) {
     const s = r.settings;
-    const cap = s.lockLimit / (s.processEveryMs / 1000);
-    const needLock = Math.ceil((2 * r.backgroundRate * s.processEveryMs) / 1000 / 50) * 50;
-    const needPoll = Math.floor(((s.lockLimit / (2 * r.backgroundRate)) * 1000) / 100) * 100;
+    const pollS = s.processEveryMs / 1000;
+    const cap = s.lockLimit / pollS;
     const p99 = p99Of(r);
     if (r.backgroundRate > cap) {
+      const needLock = Math.ceil((2 * r.backgroundRate * s.processEveryMs) / 1000 / 50) * 50;
+      const needPoll = Math.floor(((s.lockLimit / (2 * r.backgroundRate)) * 1000) / 100) * 100;
       out.push(
         `- ${r.label} pending: ${fmt(r.backgroundRate, 1)} timers/s arrive but one process runs at most lockLimit/processEvery =` +
-          ` ${s.lockLimit}/${s.processEveryMs / 1000} s = ${fmt(cap, 0)} jobs/s of a name (a poll locks at most lockLimit jobs,` +
+          ` ${s.lockLimit}/${fmt(pollS, 0)} s = ${fmt(cap, 0)} jobs/s of a name (a poll locks at most lockLimit jobs,` +
           ` nothing else locks any until the next poll; the minute sweep adds up to 500 a minute). The backlog grew to` +
           ` ${int(Math.max(0, r.backgroundDue - r.backgroundDone))} (oldest ${fmt(r.oldestOverdueS, 0)} s overdue) and every later` +
           ` deadline waits behind it: p99 ${p99 > GOAL_P99_MS ? 'NOT MET' : 'met'} and the lateness keeps growing.` +
-          ` Fix (settings only): SCHEDULER_LOCK_LIMIT ≥ ${needLock} (2× what one poll interval brings)` +
+          ` Settings that lift the cap: SCHEDULER_LOCK_LIMIT ≥ ${needLock} (2× what one poll interval brings)` +
           ` or SCHEDULER_POLL_MS ≤ ${needPoll}; each more worker process adds its own cap.`,
       );
     } else {
       out.push(
         `- ${r.label} pending: ${fmt(r.backgroundRate, 1)} timers/s arrive, under the cap of ${fmt(cap, 0)} jobs/s` +
-          ` (lockLimit/processEvery): no backlog, p99 ${ms(p99)} ms.`,
+          ` (lockLimit/processEvery = ${s.lockLimit}/${fmt(pollS, 0)} s): ${int(r.backgroundDone)} of` +
+          ` ${int(r.backgroundDue)} due done, committed p50 ${ms(quantile(sorted(r.committed), 0.5))} ms, p99 ${ms(p99)} ms.`,
       );
     }
-    const [fetch, lastCall, cancel, lookup, cancelGin, lookupIdx] = r.explains;
-    if (cancel && lookup) {
-      const removed = (e?: Explained) =>
-        (e?.plan ?? []).reduce((n, l) => n + Number(/Rows Removed by Filter: (\d+)/.exec(l)?.[1] ?? 0), 0);
+    const [fetch, lastCall, cancel, lookup] = r.explains;
+    if (lastCall && cancel && lookup) {
+      const read = rowsRemoved(lastCall);
       out.push(
         `  agenda_jobs at ${int(r.storeRows)} rows: a poll's find-and-lock took ${fmt(fetch?.ms ?? NaN, 2)} ms during the run,` +
-          ` but its last call (the due jobs locked, nothing left) ${fmt(lastCall?.ms ?? NaN, 1)} ms reading ${int(removed(lastCall))} rows` +
-          ` (an index scan ordered by next_run_at that filters on the OR), once per poll and job name with jobs;` +
-          ` agenda.cancel({name, data}) ${fmt(cancel.ms, 1)} ms and put's unique lookup` +
-          ` ${fmt(lookup.ms, 1)} ms read the whole table (no Agenda index serves data, and its name indexes are partial):` +
-          ` runDeadline cancels the two other kinds on every job run, sync() does three of these per ticket change.` +
-          (cancelGin && lookupIdx
-            ? ` With GIN (data jsonb_path_ops) the cancel takes ${fmt(cancelGin.ms, 2)} ms; with (name, (data->>'ticketId')) the lookup ${fmt(lookupIdx.ms, 2)} ms.`
-            : ''),
+          ` its last call (the due jobs locked, nothing left) ${fmt(lastCall.ms, 1)} ms reading ${int(read)} rows` +
+          ` through ${accessPath(lastCall)} (ordered by next_run_at, the OR on locked_at a filter), once per poll and job` +
+          ` name with jobs: about ${int(read / pollS)} rows/s at one poll every ${fmt(pollS, 0)} s, against` +
+          ` ${int(perS(r.loaded.db.tupReturned, r.loaded))} rows read/s on the server while busy.` +
+          ` agenda.cancel({name, data}) took ${fmt(cancel.ms, 2)} ms through ${accessPath(cancel)}, put's unique lookup` +
+          ` ${fmt(lookup.ms, 2)} ms through ${accessPath(lookup)} (runDeadline cancels the two other kinds on every job run;` +
+          ` sync() does three lookups per ticket change).`,
       );
     }
     out.push(
       `  Job store: ${int(r.storeRows)} rows, ${fmt(r.storeBytes / 1048576, 1)} MB (≈ ${fmt(r.storeBytes / Math.max(1, r.storeRows), 0)} B a job with` +
-        ` its 5 indexes; ticket_timer, which it mirrors, takes ${fmt(r.timerBytes / 1048576, 1)} MB); ${int(r.storeCompleted)} finished rows left after the run` +
-        ` (deadline jobs are defined with removeOnComplete, so the store holds one row per pending deadline).`,
+        ` its ${r.storeIndexCount} indexes; ticket_timer, which it mirrors, takes ${fmt(r.timerBytes / 1048576, 1)} MB);` +
+        ` ${int(r.storeNoNextRun)} row${r.storeNoNextRun === 1 ? '' : 's'} without a next run at the end (jobs running at that instant: deadline jobs are` +
+        ` defined with removeOnComplete, so the store holds one row per pending deadline).`,
     );
   }
   const early = results.filter((r) => r.startedLate > 0);
   if (early.length) {
     out.push(
-      `- Probes locked in time yet started over 100 ms late (${early.map((r) => `${r.label}: ${r.startedLate}`).join(', ')})` +
-        ` while the event loop was free: Agenda arms one setTimeout per locked job (gotTimerToExecute); when it fires a` +
-        ` millisecond before nextRunAt (Node timers vs Date.now()), jobProcessing finds the job still in the future, re-queues` +
-        ` it and arms no other timer, so it starts at the next trigger: another job's timer, a job finishing, or the next poll` +
-        ` (up to processEvery on a quiet desk).`,
-    );
-  }
-  const experiments = results.filter((x) => x.extraIndexes.length || x.settings !== DEFAULT_SETTINGS);
-  if (experiments.length) {
-    out.push(
-      '- Experiments (bench database and settings only, no code change). A poll locks its jobs one statement at a time' +
-        ' and Agenda starts none of them until every name is filled, so a job due just after a poll waits for the whole fill;' +
-        ' a larger lockLimit makes fills longer, which the full-table cancels slow down further.',
-    );
-  }
-  for (const r of experiments) {
-    out.push(
-      `- [experiment] ${r.label}${r.extraIndexes.length ? ` (${r.extraIndexes.join('; ')})` : ''}: committed p50` +
-        ` ${ms(quantile(sorted(r.committed), 0.5))} ms, p99 ${ms(p99Of(r))} ms (${p99Of(r) <= GOAL_P99_MS ? 'MET' : 'NOT MET'});` +
-        ` background ${int(r.backgroundDone)} done of ${int(r.backgroundDue)} due; busy-window rows read` +
-        ` ${int(perS(r.loaded.db.tupReturned, r.loaded))}/s.`,
+      `- Probes locked in time yet started over 100 ms late (${early.map((r) => `${r.label}: ${r.startedLate}`).join(', ')}):` +
+        ` Agenda arms one setTimeout per locked job (gotTimerToExecute); when it fires a millisecond before nextRunAt` +
+        ` (Node timers vs Date.now()), jobProcessing finds the job still in the future, re-queues it and arms no other` +
+        ` timer, so it starts at the next trigger: another job's timer, a job finishing, or the next poll (up to` +
+        ` processEvery on a quiet desk).`,
     );
   }
   return out;
 }
 
-/**
- * Fixes to try when the goal is missed, none of them a code change. The cap on one process's throughput
- * is lockLimit / processEvery jobs per second per job name: raise SCHEDULER_LOCK_LIMIT to twice what
- * arrives in one poll interval, or poll more often (SCHEDULER_POLL_MS); and an index on agenda_jobs.data
- * for agenda.cancel, which otherwise reads the whole job store twice per job run.
- */
-function fixVariants(pending: number, which: string[]): RunSpec[] {
-  const perPoll = (pending / (SPREAD_MS / 1000)) * (DEFAULT_SETTINGS.processEveryMs / 1000);
-  const lockLimit = Math.max(DEFAULT_SETTINGS.lockLimit, Math.ceil((2 * perPoll) / 50) * 50);
-  const raised = { ...DEFAULT_SETTINGS, lockLimit };
-  const n = int(pending);
-  const variants: Record<string, RunSpec> = {
-    lock: { pending, label: `${n} fix: lockLimit ${lockLimit}`, settings: raised, extraIndexes: [] },
-    poll: {
-      pending,
-      label: `${n} fix: poll every 1 s`,
-      settings: { ...DEFAULT_SETTINGS, processEveryMs: 1000 },
-      extraIndexes: [],
-    },
-    gin: {
-      pending,
-      label: `${n} fix: lockLimit ${lockLimit} + GIN(data)`,
-      settings: raised,
-      extraIndexes: [CANDIDATE_DATA_INDEX],
-    },
-  };
-  const keys = which.includes('all') ? Object.keys(variants) : which;
-  return keys.map((k) => {
-    const v = variants[k];
-    if (!v)
-      throw new Error(`BENCH_TIMER_FIX: unknown fix "${k}" (use 0, 1, all, or a list of lock, poll, gin)`);
-    return v;
-  });
-}
-
 export async function runTimerBench(): Promise<string> {
+  benchStarted = performance.now();
   const sizes = sizesFromEnv();
   const probes = Math.round(numberFromEnv('BENCH_PROBES', 30, 1));
   const windowS = numberFromEnv('BENCH_TIMER_WINDOW_S', 10, 1);
-  // Fix experiments on the largest size: none by default (the run stays near 3 minutes).
-  const fixRaw = (process.env.BENCH_TIMER_FIX ?? '0').trim();
-  const fix =
-    fixRaw === '0' || fixRaw === '' ? [] : fixRaw === '1' ? ['gin'] : fixRaw.split(',').map((x) => x.trim());
   const meter = new PgMeter();
   meter.install();
   const results: SizeResult[] = [];
   try {
-    const report = (r: SizeResult) =>
+    for (const n of sizes) {
+      const r = await runSize(n, probes, windowS, meter);
+      results.push(r);
       log(
         `${r.label}: ${r.fired}/${r.probes} probes, committed p50 ${ms(quantile(sorted(r.committed), 0.5))} ms,` +
           ` p99 ${ms(p99Of(r))} ms; background ${int(r.backgroundDone)} done of ${int(r.backgroundDue)} due`,
       );
-    for (const n of sizes) {
-      results.push(
-        await runSize(
-          { pending: n, label: int(n), settings: DEFAULT_SETTINGS, extraIndexes: [] },
-          probes,
-          windowS,
-          meter,
-        ),
-      );
-      report(results.at(-1)!);
-    }
-    // The goal missed at the largest size: the same run again with a fix (clearly labelled), so the
-    // report says what setting or index would meet it.
-    const largest = results.find((r) => r.pending === Math.max(...sizes));
-    if (largest && fix.length) {
-      for (const spec of fixVariants(largest.pending, fix)) {
-        results.push(await runSize(spec, probes, windowS, meter));
-        report(results.at(-1)!);
-      }
     }
   } finally {
     meter.uninstall();
   }
   return formatReport(results, windowS);
 }
-
-export const TIMER_GOAL = { p99Ms: GOAL_P99_MS, pending: GOAL_SIZE };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = performance.now();
