@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getNamedType, isObjectType } from 'graphql';
+import { SCOPES } from '../src/access/actor.js';
+import { OPERATIONS } from '../src/access/policy.js';
+import { buildDocketSchema } from '../src/server/schema.js';
+import { PRESETS } from '../src/workflow/presets/index.js';
+import { flows } from './support/flows.js';
+import { startTestServer, type TestServer } from './support/harness.js';
+import { connect } from './support/ws.js';
+
+/**
+ * The authorization matrix: every operation of the schema, run as every kind of caller, against the
+ * outcome written below (not derived from src/access/policy.ts, so a change of rights is a deliberate
+ * change here too). A new operation fails this suite until it has a sample and an expected row here,
+ * and the schema does not build until it has a rule in the policy.
+ *
+ * Each sample is harmless for whoever may call it (an unknown id, an invalid input): "allowed" means the
+ * policy let the call through, whatever the use case then said (NOT_FOUND, INVALID_INPUT, …).
+ */
+const NOPE = '00000000-0000-4000-8000-000000000000';
+const agency = PRESETS.find((p) => p.key === 'agency')!.definition;
+
+type Caller = 'anonymous' | 'requester' | 'agent' | 'admin' | 'partner' | 'partnerOutOfScope';
+type Allowed = readonly ('requester' | 'agent' | 'admin' | 'partner')[];
+const PEOPLE = ['requester', 'agent', 'admin'] as const;
+const PEOPLE_AND_PARTNER = [...PEOPLE, 'partner'] as const;
+const STAFF = ['agent', 'admin'] as const;
+const ADMIN = ['admin'] as const;
+
+interface Sample {
+  query: string;
+  variables?: Record<string, unknown>;
+  allowed: Allowed;
+}
+
+const SAMPLES: Record<string, Sample> = {
+  'Query.viewer': { query: '{ viewer { id } }', allowed: PEOPLE },
+  'Query.agents': { query: '{ agents { id } }', allowed: PEOPLE },
+  'Query.teams': { query: '{ teams { id } }', allowed: PEOPLE },
+  'Query.workflow': { query: '{ workflow(key: "agency") { key } }', allowed: PEOPLE },
+  'Query.workflows': { query: '{ workflows { key } }', allowed: PEOPLE },
+  'Query.node': { query: `{ node(id: "${NOPE}") { id } }`, allowed: PEOPLE_AND_PARTNER },
+  'Query.ticket': { query: `{ ticket(id: "${NOPE}") { id } }`, allowed: PEOPLE_AND_PARTNER },
+  'Query.ticketByReference': {
+    query: '{ ticketByReference(reference: "TCK-999999") { id } }',
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Query.tickets': { query: '{ tickets(first: 1) { totalCount } }', allowed: PEOPLE_AND_PARTNER },
+  'Query.businessCalendars': { query: '{ businessCalendars { key } }', allowed: STAFF },
+  'Query.slaPolicies': { query: '{ slaPolicies { key } }', allowed: STAFF },
+  'Query.slaMetrics': { query: '{ slaMetrics { breaches } }', allowed: STAFF },
+  'Query.ticketsAtRisk': { query: '{ ticketsAtRisk { secondsToBreach } }', allowed: STAFF },
+  'Query.previewSlaPolicy': { query: '{ previewSlaPolicy(key: "nope") { __typename } }', allowed: ADMIN },
+  'Query.partners': { query: '{ partners { id } }', allowed: ADMIN },
+  'Query.apiKeys': { query: '{ apiKeys { id } }', allowed: ADMIN },
+  'Mutation.createTicket': {
+    query:
+      'mutation { createTicket(input: { subject: "", description: "x", channel: API }) { errors { code } } }',
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Mutation.addComment': {
+    query: `mutation { addComment(input: { ticketId: "${NOPE}", body: "x" }) { errors { code } } }`,
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Mutation.transitionTicket': {
+    query: `mutation { transitionTicket(input: { ticketId: "${NOPE}", to: "x", expectedVersion: 1 }) { errors { code } } }`,
+    allowed: PEOPLE,
+  },
+  'Mutation.updateTicket': {
+    query: `mutation { updateTicket(input: { ticketId: "${NOPE}", subject: "x" }) { errors { code } } }`,
+    allowed: PEOPLE,
+  },
+  'Mutation.assignTicket': {
+    query: `mutation { assignTicket(input: { ticketId: "${NOPE}" }) { errors { code } } }`,
+    allowed: STAFF,
+  },
+  'Mutation.escalateTicket': {
+    query: `mutation { escalateTicket(input: { ticketId: "${NOPE}", reason: "x" }) { errors { code } } }`,
+    allowed: STAFF,
+  },
+  'Mutation.createWorkflow': {
+    query:
+      'mutation($d: WorkflowDefinitionInput!) { createWorkflow(input: { key: "agency", name: "Dup", definition: $d }) { errors { code } } }',
+    variables: { d: agency },
+    allowed: ADMIN,
+  },
+  'Mutation.updateWorkflow': {
+    query: 'mutation { updateWorkflow(input: { key: "nope", name: "x" }) { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.createBusinessCalendar': {
+    query: `mutation { createBusinessCalendar(input: { key: "matrix", name: "x", definition: { timeZone: "Mars/Olympus", alwaysOpen: true, weekly: [], holidays: [] } }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
+  'Mutation.updateBusinessCalendar': {
+    query: 'mutation { updateBusinessCalendar(input: { key: "nope", name: "x" }) { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.createSlaPolicy': {
+    query: `mutation { createSlaPolicy(input: { key: "matrix", name: "x", definition: { conditions: {}, calendarKey: "nope", targets: [] } }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
+  'Mutation.updateSlaPolicy': {
+    query: 'mutation { updateSlaPolicy(input: { key: "nope", name: "x" }) { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.applySlaPolicy': {
+    query: 'mutation { applySlaPolicy(key: "nope") { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.createPartner': {
+    query: 'mutation { createPartner(input: { name: "" }) { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.createApiKey': {
+    query: `mutation { createApiKey(input: { partnerId: "${NOPE}", name: "x", scopes: [TICKETS_READ] }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
+  'Mutation.rotateApiKey': {
+    query: `mutation { rotateApiKey(input: { id: "${NOPE}" }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
+  'Mutation.revokeApiKey': {
+    query: `mutation { revokeApiKey(id: "${NOPE}") { errors { code } } }`,
+    allowed: ADMIN,
+  },
+  'Subscription.ticketEvents': {
+    query: 'subscription { ticketEvents { seq } }',
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Subscription.slaAlerts': { query: 'subscription { slaAlerts { seq } }', allowed: PEOPLE_AND_PARTNER },
+  'Subscription.queueStats': { query: 'subscription { queueStats { open } }', allowed: STAFF },
+};
+
+const REFUSALS = new Set(['UNAUTHENTICATED', 'NOT_PERMITTED']);
+const CALLERS: Caller[] = ['anonymous', 'requester', 'agent', 'admin', 'partner', 'partnerOutOfScope'];
+
+describe('authorization matrix', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+  const credentials = new Map<string, string | undefined>();
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    f = flows(s);
+    credentials.set('requester', await f.token('rita@acme.example'));
+    credentials.set('agent', await f.token('alice@docket.local'));
+    credentials.set('admin', await f.token('admin@docket.local'));
+    const admin = credentials.get('admin');
+    const partner = await s.gql<{ createPartner: { partner: { id: string } } }, unknown>(
+      'mutation { createPartner(input: { name: "Matrix" }) { partner { id } } }',
+      {},
+      admin,
+    );
+    // A key per scope set: all scopes, and all but each one (the "out of scope" caller of an operation).
+    const key = async (scopes: string[]) =>
+      (
+        await s.gql<{ createApiKey: { key: string } }, unknown>(
+          'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+          {
+            input: {
+              partnerId: partner.data!.createPartner.partner.id,
+              name: scopes.join('+') || 'none',
+              scopes,
+            },
+          },
+          admin,
+        )
+      ).data!.createApiKey.key;
+    const names = SCOPES.map((x) => x.toUpperCase().replace(':', '_'));
+    credentials.set('partner:*', await key(names));
+    for (const [i, scope] of SCOPES.entries())
+      credentials.set(`partner:-${scope}`, await key(names.filter((_, j) => j !== i)));
+  });
+  afterAll(() => s.close());
+
+  const credentialOf = (caller: Caller, operation: string) => {
+    if (caller === 'anonymous') return undefined;
+    if (caller === 'partner') return credentials.get('partner:*');
+    if (caller === 'partnerOutOfScope') {
+      const scope = OPERATIONS[operation]?.partner;
+      return credentials.get(scope ? `partner:-${scope}` : 'partner:*');
+    }
+    return credentials.get(caller);
+  };
+
+  /** Whether the policy let the call through (any refusal: a top-level or payload UNAUTHENTICATED / NOT_PERMITTED). */
+  async function passes(operation: string, sample: Sample, credential: string | undefined): Promise<boolean> {
+    if (operation.startsWith('Subscription.')) {
+      const c = connect(s.url, credential);
+      try {
+        const sub = c.subscribe(sample.query);
+        const outcome = await Promise.race([
+          sub.ended.then(() => 'ended'),
+          c.closed.then(() => 'closed'),
+          sub.take(1, 700).then(
+            () => 'data',
+            () => 'silent',
+          ),
+        ]);
+        if (outcome === 'closed') return false;
+        const codes = sub.results.flatMap((r) => (r.errors ?? []).map((e) => String(e.extensions?.code)));
+        return !codes.some((code) => REFUSALS.has(code));
+      } finally {
+        await c.dispose();
+      }
+    }
+    const res = await s.gql<Record<string, { errors?: { code: string }[] } | null>, unknown>(
+      sample.query,
+      sample.variables,
+      credential,
+    );
+    const top = (res.errors ?? []).map((e) => String(e.extensions?.code));
+    const payload = Object.values(res.data ?? {}).flatMap((v) =>
+      (v && 'errors' in v ? (v.errors ?? []) : []).map((e) => e.code),
+    );
+    const unexpected = top.filter(
+      (code) => !REFUSALS.has(code) && !['NOT_FOUND', 'INVALID_INPUT'].includes(code),
+    );
+    expect(unexpected).toEqual([]); // a sample must fail only for the reasons it was written for
+    return ![...top, ...payload].some((code) => REFUSALS.has(code));
+  }
+
+  it('has a sample and an expected outcome for every operation of the schema, and a rule for each in the policy', async () => {
+    const schema = await buildDocketSchema();
+    const operations = [
+      schema.getQueryType(),
+      schema.getMutationType(),
+      schema.getSubscriptionType(),
+    ].flatMap((t) => Object.keys(t!.getFields()).map((name) => `${t!.name}.${name}`));
+    expect(Object.keys(SAMPLES).sort()).toEqual([...operations].sort());
+    expect(Object.keys(OPERATIONS).sort()).toEqual([...operations].sort());
+    // Every mutation answers refusals in its payload.
+    for (const field of Object.values(schema.getMutationType()!.getFields())) {
+      const type = getNamedType(field.type);
+      expect(isObjectType(type) && 'errors' in type.getFields()).toBe(true);
+    }
+  });
+
+  for (const [operation, sample] of Object.entries(SAMPLES)) {
+    it(`${operation}: ${sample.allowed.join(', ')}`, async () => {
+      const outcome: Record<string, boolean> = {};
+      for (const caller of CALLERS)
+        outcome[caller] = await passes(operation, sample, credentialOf(caller, operation));
+      const expected = Object.fromEntries(
+        CALLERS.map((caller) => [caller, (sample.allowed as readonly string[]).includes(caller)]),
+      );
+      expect(outcome).toEqual(expected);
+    });
+  }
+});
