@@ -87,6 +87,13 @@ const schema = z.object({
     .string()
     .regex(/^\d+[smhd]$/, 'must be a duration such as 15m, 12h or 30d')
     .default('12h'),
+  JWT_JWKS_URL: z
+    .string()
+    .url('must be the https:// URL of your identity provider’s JSON Web Key Set')
+    .optional(),
+  JWT_JWKS_ISSUER: z.string().min(1).optional(),
+  JWT_JWKS_AUDIENCE: z.string().min(1).optional(),
+  JWT_CREATE_REQUESTERS: boolish,
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DEMO_DATA: boolish,
   MIGRATE_ON_START: boolish,
@@ -109,7 +116,16 @@ export interface Config {
   dataDir: string;
   embeddedPgPort: number;
   dbPoolMax: number;
-  jwt: { secret: string; issuer: string; audience: string; ttl: string };
+  jwt: {
+    secret: string;
+    issuer: string;
+    audience: string;
+    ttl: string;
+    /** The identity provider's RS256 key set, when tokens come from it too. */
+    jwks?: { url: string; issuer: string; audience: string };
+    /** Create a requester for an identity provider's user not known yet (by the email claim). */
+    createRequesters: boolean;
+  };
   logLevel: (typeof LOG_LEVELS)[number];
   /** Load the demo data at start (default: only when running on the embedded database). */
   demoData: boolean;
@@ -141,6 +157,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${got}`);
   }
   const e = parsed.data;
+  if (e.JWT_JWKS_URL && (!e.JWT_JWKS_ISSUER || !e.JWT_JWKS_AUDIENCE))
+    throw new ConfigError(
+      'Invalid configuration: JWT_JWKS_URL needs JWT_JWKS_ISSUER and JWT_JWKS_AUDIENCE (the iss and aud your identity provider puts in its tokens)',
+    );
   const dataDir = path.resolve(e.DOCKET_DATA_DIR);
   let secret = e.JWT_SECRET;
   if (!secret) {
@@ -167,7 +187,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dbPoolMax: e.DB_POOL_MAX,
-    jwt: { secret, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttl: e.JWT_TTL },
+    jwt: {
+      secret,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      ttl: e.JWT_TTL,
+      jwks: e.JWT_JWKS_URL
+        ? { url: e.JWT_JWKS_URL, issuer: e.JWT_JWKS_ISSUER!, audience: e.JWT_JWKS_AUDIENCE! }
+        : undefined,
+      createRequesters: truthy(e.JWT_CREATE_REQUESTERS, false),
+    },
     logLevel: e.LOG_LEVEL,
     demoData: truthy(e.DEMO_DATA, !e.DATABASE_URL),
     migrateOnStart: truthy(e.MIGRATE_ON_START, true),

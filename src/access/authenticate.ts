@@ -5,7 +5,7 @@ import { UUID } from '../server/global-id.js';
 import type { Role } from '../shared/enums.js';
 import { actorKindOf, type Actor } from './actor.js';
 import { verifyApiKey } from './api-keys.js';
-import { verifyUserToken } from './jwt.js';
+import { verifyUserToken, type TokenClaims } from './jwt.js';
 
 export type Authentication =
   | { ok: true; actor: Actor; /** ms since the epoch; undefined: never */ expiresAt?: number }
@@ -19,6 +19,44 @@ const refused = (
   reason,
   message,
 });
+
+interface UserRow {
+  id: string;
+  role: Role;
+  tier: number | null;
+  organization_id: string | null;
+}
+
+const USER_COLUMNS = 'id, role, tier, organization_id';
+
+/**
+ * The user a verified token stands for. Docket's own tokens name the user id. An identity provider's
+ * token names a user by its `email` claim; with JWT_CREATE_REQUESTERS, someone not yet known becomes a
+ * requester (name from the `name` claim) on first sight.
+ */
+async function userOf(
+  config: Config,
+  claims: TokenClaims,
+  em: EntityManager,
+): Promise<UserRow | undefined> {
+  if (claims.source === 'docket') {
+    if (!UUID.test(claims.sub)) return undefined;
+    return (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where id = ?`, [claims.sub]))[0];
+  }
+  const email = claims.email?.trim().toLowerCase();
+  if (!email) return undefined;
+  const [known] = await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [email]);
+  if (known || !config.jwt.createRequesters) return known;
+  // Two first requests at once: the unique email lets one insert win; both then read the same row.
+  await em
+    .getConnection()
+    .execute(
+      `insert into app_user (id, email, name, role, available, created_at) values (gen_random_uuid(), ?, ?, 'REQUESTER', true, now())
+       on conflict (email) do nothing`,
+      [email, (claims.name?.trim() || email.split('@')[0]!).slice(0, 200)],
+    );
+  return (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [email]))[0];
+}
 
 /**
  * The caller behind `Authorization: Bearer <jwt or API key>` (HTTP header, or the WebSocket's
@@ -48,18 +86,13 @@ export async function authenticate(
     return check.reason === 'expired'
       ? refused('expired', 'Your token has expired: sign in again')
       : refused('invalid', 'Your token is not valid');
-  if (!UUID.test(check.userId)) return refused('invalid', 'Your token is not valid');
-  const [user] = await readRows<{ role: Role; tier: number | null; organization_id: string | null }>(
-    em,
-    'select role, tier, organization_id from app_user where id = ?',
-    [check.userId],
-  );
+  const user = await userOf(config, check, em);
   if (!user) return refused('unknown-user', 'Your token names a user that does not exist');
   return {
     ok: true,
     actor: {
       kind: actorKindOf(user.role),
-      userId: check.userId,
+      userId: user.id,
       organizationId: user.organization_id ?? undefined,
       tier: user.tier ?? undefined,
     },

@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+
+const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DOCKET_DATA_DIR: '/tmp/docket-config-test' };
+const fails = (env: Record<string, string>) => {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('takes the defaults, including the scheduler’s and the realtime ones', () => {
+    const c = loadConfig(base);
+    expect(c.scheduler).toEqual({ pollMs: 1000, lockLifetimeMs: 60_000, lockLimit: 300 });
+    expect(c.realtime).toEqual({ pollMs: 2000, maxBuffered: 1000, keepAliveMs: 12_000 });
+    expect(c.jwt.jwks).toBeUndefined();
+    expect(c.jwt.createRequesters).toBe(false);
+  });
+
+  it('names the variable to fix in one line, and never echoes a secret', () => {
+    expect(fails({ PORT: 'eighty' })).toMatch(/^Invalid configuration: PORT .*\(got "eighty"\)$/);
+    expect(fails({ REALTIME_BUFFER: '5' })).toBe(
+      'Invalid configuration: REALTIME_BUFFER must be at least 10 (got "5")',
+    );
+    expect(fails({ JWT_SECRET: 'short-secret' })).not.toContain('short-secret');
+  });
+
+  it('an identity provider’s key set needs its issuer and audience', () => {
+    expect(fails({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })).toContain(
+      'JWT_JWKS_URL needs JWT_JWKS_ISSUER and JWT_JWKS_AUDIENCE',
+    );
+    expect(fails({ JWT_JWKS_URL: 'not a url', JWT_JWKS_ISSUER: 'a', JWT_JWKS_AUDIENCE: 'b' })).toMatch(
+      /^Invalid configuration: JWT_JWKS_URL/,
+    );
+    const c = loadConfig({
+      ...base,
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      JWT_JWKS_ISSUER: 'https://idp.example/',
+      JWT_JWKS_AUDIENCE: 'docket-api',
+      JWT_CREATE_REQUESTERS: 'yes',
+    });
+    expect(c.jwt.jwks).toEqual({
+      url: 'https://idp.example/.well-known/jwks.json',
+      issuer: 'https://idp.example/',
+      audience: 'docket-api',
+    });
+    expect(c.jwt.createRequesters).toBe(true);
+  });
+});
