@@ -19,6 +19,17 @@ describe('loadConfig', () => {
     expect(c.realtime).toEqual({ pollMs: 2000, maxBuffered: 1000, keepAliveMs: 12_000 });
     expect(c.jwt.jwks).toBeUndefined();
     expect(c.jwt.createRequesters).toBe(false);
+    expect(c.limits).toEqual({
+      maxDepth: 12,
+      maxAliases: 30,
+      maxCost: 20_000,
+      maxBodyBytes: 1_048_576,
+      userPerMinute: 600,
+      keyPerMinute: 1200,
+      introspection: true,
+    });
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).limits.introspection).toBe(false);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', INTROSPECTION: 'true' }).limits.introspection).toBe(true);
   });
 
   it('names the variable to fix in one line, and never echoes a secret', () => {

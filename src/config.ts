@@ -72,6 +72,37 @@ const schema = z.object({
     .int()
     .min(0, 'must be 0 (off) or more')
     .default(12_000),
+  MAX_QUERY_DEPTH: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(2, 'must be at least 2')
+    .default(12),
+  MAX_QUERY_ALIASES: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0, 'must be 0 or more')
+    .default(30),
+  MAX_QUERY_COST: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .default(20_000),
+  MAX_BODY_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int()
+    .min(1024, 'must be at least 1024')
+    .default(1_048_576),
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0, 'must be 0 (off) or more')
+    .default(600),
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0, 'must be 0 (off) or more')
+    .default(1200),
+  INTROSPECTION: boolish,
   DOCKET_DATA_DIR: z.string().min(1).default('.docket'),
   EMBEDDED_PG_PORT: port(54329),
   DB_POOL_MAX: z.coerce
@@ -111,6 +142,16 @@ export interface Config {
   /** Whether `serve` also runs the scheduler (off: API only; a `worker` runs it). */
   schedulerInProcess: boolean;
   scheduler: { pollMs: number; lockLifetimeMs: number; lockLimit: number };
+  /** Request limits: see docs/ACCESS.md. Rate limits are operations per minute (0: off). */
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxBodyBytes: number;
+    userPerMinute: number;
+    keyPerMinute: number;
+    introspection: boolean;
+  };
   /** Subscriptions: how often the feed reads the log without a NOTIFY, events held per slow subscriber, WS pings. */
   realtime: { pollMs: number; maxBuffered: number; keepAliveMs: number };
   dataDir: string;
@@ -182,6 +223,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.SCHEDULER_POLL_MS,
       lockLifetimeMs: e.SCHEDULER_LOCK_LIFETIME_MS,
       lockLimit: e.SCHEDULER_LOCK_LIMIT,
+    },
+    limits: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_QUERY_ALIASES,
+      maxCost: e.MAX_QUERY_COST,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+      keyPerMinute: e.RATE_LIMIT_KEY_PER_MINUTE,
+      introspection: truthy(e.INTROSPECTION, e.NODE_ENV !== 'production'),
     },
     realtime: { pollMs: e.REALTIME_POLL_MS, maxBuffered: e.REALTIME_BUFFER, keepAliveMs: e.WS_KEEPALIVE_MS },
     dataDir,

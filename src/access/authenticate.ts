@@ -34,27 +34,25 @@ const USER_COLUMNS = 'id, role, tier, organization_id';
  * token names a user by its `email` claim; with JWT_CREATE_REQUESTERS, someone not yet known becomes a
  * requester (name from the `name` claim) on first sight.
  */
-async function userOf(
-  config: Config,
-  claims: TokenClaims,
-  em: EntityManager,
-): Promise<UserRow | undefined> {
+async function userOf(config: Config, claims: TokenClaims, em: EntityManager): Promise<UserRow | undefined> {
   if (claims.source === 'docket') {
     if (!UUID.test(claims.sub)) return undefined;
-    return (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where id = ?`, [claims.sub]))[0];
+    return (
+      await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where id = ?`, [claims.sub])
+    )[0];
   }
   const email = claims.email?.trim().toLowerCase();
   if (!email) return undefined;
-  const [known] = await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [email]);
+  const [known] = await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [
+    email,
+  ]);
   if (known || !config.jwt.createRequesters) return known;
   // Two first requests at once: the unique email lets one insert win; both then read the same row.
-  await em
-    .getConnection()
-    .execute(
-      `insert into app_user (id, email, name, role, available, created_at) values (gen_random_uuid(), ?, ?, 'REQUESTER', true, now())
+  await em.getConnection().execute(
+    `insert into app_user (id, email, name, role, available, created_at) values (gen_random_uuid(), ?, ?, 'REQUESTER', true, now())
        on conflict (email) do nothing`,
-      [email, (claims.name?.trim() || email.split('@')[0]!).slice(0, 200)],
-    );
+    [email, (claims.name?.trim() || email.split('@')[0]!).slice(0, 200)],
+  );
   return (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [email]))[0];
 }
 

@@ -10,8 +10,8 @@ export { MikroORM };
 /** Counts the SQL statements a request issues (exposed in `extensions` outside production). */
 export const statementCounter = new AsyncLocalStorage<{ count: number }>();
 
-/** Tables MikroORM must never touch: Agenda's job store lives beside ours. */
-export const FOREIGN_TABLES = ['agenda_jobs'];
+/** Tables MikroORM must never touch: Agenda's job store and the rate-limit counters live beside ours. */
+export const FOREIGN_TABLES = ['agenda_jobs', 'rate_limit'];
 
 /**
  * `observeQueries` turns on per-query logging (trace) and statement counting; it costs CPU on every

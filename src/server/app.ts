@@ -15,6 +15,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { publicError } from './public-error.js';
 import { startWebSocketServer } from './ws.js';
+import { RateLimits, limitRules, limitsPlugin } from './limits.js';
 import { Realtime } from '../events/realtime.js';
 import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
@@ -107,9 +108,13 @@ export async function startServer(
   const app = express();
   const httpServer = http.createServer(app);
 
+  const rateLimits = new RateLimits(orm.em.getKnex(), config.limits, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
-    introspection: config.env !== 'production',
+    introspection: config.limits.introspection,
+    validationRules: limitRules(config.limits),
+    // One operation per request: a JSON array of operations is refused (400).
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // main.ts owns SIGINT/SIGTERM: drain HTTP, then close the database, then stop.
@@ -120,6 +125,7 @@ export async function startServer(
       ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(deps),
       subscriptionsOverWebSocket,
+      limitsPlugin(config.limits, rateLimits),
     ],
     formatError: (formatted, error) => publicError(formatted, unwrapResolverError(error), logger),
   });
@@ -135,7 +141,7 @@ export async function startServer(
     maxBuffered: config.realtime.maxBuffered,
   });
   await realtime.start();
-  const ws = startWebSocketServer({ ...deps, httpServer, realtime });
+  const ws = startWebSocketServer({ ...deps, httpServer, realtime, rateLimits });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -158,7 +164,7 @@ export async function startServer(
     config.env === 'production'
       ? (_req, _res, next) => next()
       : (_req, _res, next) => statementCounter.run({ count: 0 }, next),
-    express.json({ limit: '1mb' }),
+    express.json({ limit: config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const em = orm.em.fork();
@@ -174,6 +180,29 @@ export async function startServer(
         };
       },
     }),
+  );
+
+  // A body too large or not JSON: a GraphQL-shaped error, never Express's HTML page with a stack.
+  app.use(
+    (
+      err: { status?: number; type?: string },
+      _req: express.Request,
+      res: express.Response,
+      next: express.NextFunction,
+    ) => {
+      if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
+      const tooLarge = err.type === 'entity.too.large';
+      res.status(err.status).json({
+        errors: [
+          {
+            message: tooLarge
+              ? `The request body is larger than ${config.limits.maxBodyBytes} bytes`
+              : 'The request body is not valid JSON',
+            extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' },
+          },
+        ],
+      });
+    },
   );
 
   await new Promise<void>((resolve, reject) => {

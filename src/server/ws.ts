@@ -2,6 +2,8 @@ import {
   createSourceEventStream,
   execute,
   GraphQLError,
+  specifiedRules,
+  validate,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
@@ -22,6 +24,7 @@ import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { publicError } from './public-error.js';
+import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 
 export interface WsDeps {
   httpServer: http.Server;
@@ -31,6 +34,7 @@ export interface WsDeps {
   clock: Clock;
   logger: Logger;
   realtime: Realtime;
+  rateLimits: RateLimits;
 }
 
 /** What a connection keeps from its connection_init. */
@@ -67,7 +71,11 @@ const audienceKey = (actor: Actor) =>
  */
 export function startWebSocketServer(deps: WsDeps): Disposable {
   const { logger } = deps;
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql' });
+  const wss = new WebSocketServer({
+    server: deps.httpServer,
+    path: '/graphql',
+    maxPayload: deps.config.limits.maxBodyBytes,
+  });
   const shared = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
   const contextFor = (actor: Actor, socket: WebSocket): RequestContext => {
@@ -86,7 +94,19 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     };
   };
 
+  const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
   const subscribe = async (args: ExecutionArgs) => {
+    // The same limits as HTTP: operations per minute, then cost.
+    const wait = await deps.rateLimits.consume((args.contextValue as RequestContext).actor);
+    if (wait !== undefined) return { errors: [rateLimited(wait)] };
+    const cost = operationCost(
+      args.schema,
+      args.document,
+      args.variableValues ?? undefined,
+      args.operationName ?? undefined,
+    );
+    if (cost !== undefined && cost > deps.config.limits.maxCost)
+      return { errors: [tooCostly(cost, deps.config.limits.maxCost)] };
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const ctx = args.contextValue as RequestContext;
@@ -132,6 +152,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   const server = useServer<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
+      validate: (schema, document) => validate(schema, document, rules),
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
         const header = tokenHeader(ctx.connectionParams);

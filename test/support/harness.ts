@@ -65,6 +65,9 @@ export async function startTestServer(
     JWT_SECRET: 'test-secret-test-secret-test-secret-1234',
     DATABASE_URL: url.toString(),
     LOG_LEVEL: 'silent',
+    // Counted, but high enough for suites that write thousands of changes as one user.
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
+    RATE_LIMIT_KEY_PER_MINUTE: '1000000',
     ...opts.env,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -48,6 +48,8 @@ export async function startDocket(
       MIGRATE_ON_START: 'false',
       DEMO_DATA: 'false',
       LOG_LEVEL: 'debug',
+      RATE_LIMIT_USER_PER_MINUTE: '1000000',
+      RATE_LIMIT_KEY_PER_MINUTE: '1000000',
       ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
       ...env,
     },
