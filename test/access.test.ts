@@ -333,3 +333,109 @@ describe('partner API keys', () => {
     for (const secret of [key, key.split('_')[2]!, await f.token(AGENT)]) expect(log).not.toContain(secret);
   }, 60_000);
 });
+
+describe('a requester reaching for what is not theirs', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    f = flows(s);
+  });
+  afterAll(() => s.close());
+
+  it('finds no other requester’s ticket by id, reference, global id, search, related tickets or subscription', async () => {
+    const rita = await f.token(RITA);
+    const mine = await f.create(RITA, { subject: 'Rita’s invoice' });
+    const sofiaId = (
+      await s.sql<{ id: string }>(`select id from app_user where email = 'sofia@globex.example'`)
+    )[0]!.id;
+    const theirs = await f.create(AGENT, {
+      requesterId: sofiaId,
+      subject: 'Sofia confidential',
+      relatedTo: { ticketId: mine.id, kind: 'FOLLOW_UP' },
+    });
+    const q = <T>(query: string, variables?: Record<string, unknown>) =>
+      s.gql<T, unknown>(query, variables, rita);
+    expect((await q(`query($id: ID!) { ticket(id: $id) { id } }`, { id: theirs.id })).data).toEqual({
+      ticket: null,
+    });
+    expect((await q(`query($id: ID!) { ticket(id: $id) { id } }`, { id: uuidOf(theirs.id) })).data).toEqual({
+      ticket: null,
+    });
+    expect(
+      (await q(`query($r: String!) { ticketByReference(reference: $r) { id } }`, { r: theirs.reference }))
+        .data,
+    ).toEqual({
+      ticketByReference: null,
+    });
+    expect((await q(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.id })).data).toEqual({
+      node: null,
+    });
+    expect(
+      (await q(`{ tickets(first: 50, filter: { search: "confidential" }) { totalCount } }`)).data,
+    ).toEqual({
+      tickets: { totalCount: 0 },
+    });
+    const related = await q<{ ticket: { relatedTickets: unknown[] } }>(
+      `query($id: ID!) { ticket(id: $id) { relatedTickets { kind ticket { id subject } } } }`,
+      { id: mine.id },
+    );
+    expect(related.data!.ticket.relatedTickets).toEqual([]);
+    // Nor can she comment on it, move it or open a follow-up of it.
+    const comment = await q<{ addComment: { errors: { code: string }[] } }>(
+      `mutation($id: ID!) { addComment(input: { ticketId: $id, body: "hi" }) { errors { code } } }`,
+      { id: theirs.id },
+    );
+    expect(comment.data!.addComment.errors).toMatchObject([{ code: 'NOT_FOUND' }]);
+    const follow = await q<{ createTicket: { errors: { code: string }[] } }>(
+      `mutation($id: ID!) { createTicket(input: { subject: "x", description: "x", channel: PORTAL, relatedTo: { ticketId: $id, kind: FOLLOW_UP } }) { errors { code } } }`,
+      { id: theirs.id },
+    );
+    expect(follow.data!.createTicket.errors).toMatchObject([{ code: 'NOT_FOUND' }]);
+    const c = connect(s.url, rita);
+    const sub = c.subscribe(TicketEventSeqsDocument, { filter: { ticketIds: [theirs.id] } });
+    await sleep(200);
+    await f.comment(AGENT, { ticketId: theirs.id, body: 'to Sofia' });
+    await sleep(400);
+    expect(sub.results).toEqual([]);
+    await c.dispose();
+  });
+
+  it('never sees an internal note: not in comments, counts, history, node, or a subscription', async () => {
+    const SECRET = 'internal-a81f';
+    const rita = await f.token(RITA);
+    const t = await f.create(RITA, { subject: 'Notes' });
+    const c = connect(s.url, rita);
+    const sub = c.subscribe(
+      `subscription { ticketEvents { seq type payload ticket { commentCount comments(first: 50) { edges { node { body internal } } } } } }`,
+    );
+    await sleep(200);
+    const note = await f.comment(AGENT, { ticketId: t.id, body: SECRET, internal: true });
+    await f.comment(AGENT, { ticketId: t.id, body: 'public answer' });
+    await sub.take(1);
+    await sleep(300);
+    const view = await s.gql<
+      {
+        ticket: {
+          commentCount: number;
+          comments: { edges: { node: { body: string } }[] };
+          events: { type: string }[];
+        };
+      },
+      unknown
+    >(
+      `query($id: ID!) { ticket(id: $id) { commentCount comments(first: 50) { edges { node { body } } } events { type payload } } }`,
+      { id: t.id },
+      rita,
+    );
+    expect(view.data!.ticket.commentCount).toBe(1);
+    expect(view.data!.ticket.comments.edges.map((e) => e.node.body)).toEqual(['public answer']);
+    const byNode = await s.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: note.comment!.id }, rita);
+    expect(byNode.data).toEqual({ node: null });
+    expect(JSON.stringify(view.data)).not.toContain(SECRET);
+    expect(JSON.stringify(sub.results)).not.toContain(SECRET);
+    expect(sub.results.every((r) => !r.errors)).toBe(true);
+    await c.dispose();
+  });
+});
