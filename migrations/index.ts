@@ -5,6 +5,7 @@ import { Migration20261122020000Sla } from './Migration20261122020000Sla.js';
 import { Migration20261122030000Timers } from './Migration20261122030000Timers.js';
 import { Migration20261122040000Realtime } from './Migration20261122040000Realtime.js';
 import { Migration20261122050000Access } from './Migration20261122050000Access.js';
+import { Migration20261122060000Idempotency } from './Migration20261122060000Idempotency.js';
 import { Migration20261122070000RateLimit } from './Migration20261122070000RateLimit.js';
 
 /**
@@ -18,5 +19,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122030000Timers', class: Migration20261122030000Timers },
   { name: 'Migration20261122040000Realtime', class: Migration20261122040000Realtime },
   { name: 'Migration20261122050000Access', class: Migration20261122050000Access },
+  { name: 'Migration20261122060000Idempotency', class: Migration20261122060000Idempotency },
   { name: 'Migration20261122070000RateLimit', class: Migration20261122070000RateLimit },
 ];

@@ -29,7 +29,9 @@ describe('loadConfig', () => {
       introspection: true,
     });
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).limits.introspection).toBe(false);
-    expect(loadConfig({ ...base, NODE_ENV: 'production', INTROSPECTION: 'true' }).limits.introspection).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', INTROSPECTION: 'true' }).limits.introspection).toBe(
+      true,
+    );
   });
 
   it('names the variable to fix in one line, and never echoes a secret', () => {

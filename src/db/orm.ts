@@ -10,8 +10,8 @@ export { MikroORM };
 /** Counts the SQL statements a request issues (exposed in `extensions` outside production). */
 export const statementCounter = new AsyncLocalStorage<{ count: number }>();
 
-/** Tables MikroORM must never touch: Agenda's job store and the rate-limit counters live beside ours. */
-export const FOREIGN_TABLES = ['agenda_jobs', 'rate_limit'];
+/** Tables MikroORM must never touch: Agenda's job store, rate-limit counters and idempotency keys, written with SQL. */
+export const FOREIGN_TABLES = ['agenda_jobs', 'rate_limit', 'idempotency_key'];
 
 /**
  * `observeQueries` turns on per-query logging (trace) and statement counting; it costs CPU on every

@@ -14,6 +14,7 @@ import { statementCounter, pendingMigrations, type MikroORM } from '../db/orm.js
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { publicError } from './public-error.js';
+import { idempotencyPlugin } from './idempotency.js';
 import { startWebSocketServer } from './ws.js';
 import { RateLimits, limitRules, limitsPlugin } from './limits.js';
 import { Realtime } from '../events/realtime.js';
@@ -102,7 +103,12 @@ function requestLogPlugin(deps: AppDeps): ApolloServerPlugin<RequestContext> {
 
 export async function startServer(
   deps: AppDeps,
-  opts: { port: number; host: string },
+  opts: {
+    port: number;
+    host: string;
+    /** Benchmarks only: every HTTP request runs as this actor, with no authentication. */
+    actorOverride?: Actor;
+  },
 ): Promise<RunningServer> {
   const { config, orm, logger } = deps;
   const app = express();
@@ -123,6 +129,7 @@ export async function startServer(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
+      idempotencyPlugin(deps),
       requestLogPlugin(deps),
       subscriptionsOverWebSocket,
       limitsPlugin(config.limits, rateLimits),
@@ -168,7 +175,7 @@ export async function startServer(
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const em = orm.em.fork();
-        const actor = await resolveActor(deps, req.headers.authorization, em);
+        const actor = opts.actorOverride ?? (await resolveActor(deps, req.headers.authorization, em));
         return {
           actor,
           em,
