@@ -17,6 +17,7 @@ import { buildDocketSchema } from '../src/server/schema.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger } from '../src/shared/logger.js';
 import { openBenchDatabase, type BenchDatabase } from './database.js';
+import { runAuthBench } from './auth.js';
 import { runCalendarBench } from './calendar.js';
 import { startFloor, type FloorServer } from './floor.js';
 import { runSlaMetricsBench, seedSlaTargets } from './sla-metrics.js';
@@ -230,6 +231,23 @@ async function main(): Promise<void> {
     console.log(
       `ratio Docket/floor: ${fmt(ratio, 3)}× (median of per-round ratios; ratio of medians ${fmt(docketRps / floorRps, 3)}×)` +
         ` — goal ≥ ${GOAL}×: ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+    );
+
+    // Authentication and authorization (issue 6): the same page with and without them.
+    console.log('');
+    console.log(
+      await runAuthBench({
+        orm,
+        config,
+        logger,
+        load,
+        agent: { kind: 'AGENT', userId: alice.id, tier: alice.tier ?? undefined },
+        token,
+        body,
+        concurrency: settings.concurrency,
+        seconds: settings.seconds,
+        rounds: settings.rounds,
+      }),
     );
 
     // The SLA engine's two figures (issue 3): the calendar calculator, and slaMetrics over the same tickets.
