@@ -48,6 +48,10 @@ const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
 };
 const ESTIMATORS = [pageEstimator, simpleEstimator({ defaultComplexity: 1 })];
 
+/** Costs by document (Apollo and graphql-ws reuse a parsed document) and variables: a page is costed once. */
+const costs = new WeakMap<DocumentNode, Map<string, number | undefined>>();
+const MAX_COSTS_PER_DOCUMENT = 100;
+
 /**
  * The operation's cost, or undefined when its variables do not fit it (execution then reports that
  * as the BAD_USER_INPUT it is).
@@ -58,11 +62,19 @@ export function operationCost(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined,
 ): number | undefined {
+  let known = costs.get(document);
+  if (!known) costs.set(document, (known = new Map()));
+  const key = `${operationName ?? ''}\u0000${variables ? JSON.stringify(variables) : ''}`;
+  if (known.has(key)) return known.get(key);
+  let cost: number | undefined;
   try {
-    return getComplexity({ schema, query: document, variables, operationName, estimators: ESTIMATORS });
+    cost = getComplexity({ schema, query: document, variables, operationName, estimators: ESTIMATORS });
   } catch {
-    return undefined;
+    cost = undefined;
   }
+  if (known.size >= MAX_COSTS_PER_DOCUMENT) known.delete(known.keys().next().value!);
+  known.set(key, cost);
+  return cost;
 }
 
 export const tooCostly = (cost: number, limit: number) =>
