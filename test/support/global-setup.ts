@@ -38,5 +38,6 @@ export default async function globalSetup(): Promise<void> {
   await pg.initialise();
   await pg.start();
   (globalThis as Record<string, unknown>).__docketEmbedded = pg;
+  (globalThis as Record<string, unknown>).__docketEmbeddedDir = dir;
   process.env.DOCKET_TEST_ADMIN_URL = `postgresql://docket:docket@127.0.0.1:${port}/postgres`;
 }

