@@ -30,6 +30,31 @@ interface UserRow {
 const USER_COLUMNS = 'id, role, tier, organization_id';
 
 /**
+ * Users found by a token, remembered for a few seconds: a session's requests then skip the lookup.
+ * A change to a user's role, tier or organization reaches their requests within USER_TTL_MS.
+ * Unknown users are not remembered (they may be created at any moment). Bounded; oldest first out.
+ */
+const USER_TTL_MS = 5000;
+const MAX_USERS = 10_000;
+const knownUsers = new Map<string, { row: UserRow; until: number }>();
+
+async function rememberedUser(
+  key: string,
+  load: () => Promise<UserRow | undefined>,
+): Promise<UserRow | undefined> {
+  const hit = knownUsers.get(key);
+  const now = Date.now();
+  if (hit && hit.until > now) return hit.row;
+  const row = await load();
+  knownUsers.delete(key);
+  if (row) {
+    if (knownUsers.size >= MAX_USERS) knownUsers.delete(knownUsers.keys().next().value!);
+    knownUsers.set(key, { row, until: now + USER_TTL_MS });
+  }
+  return row;
+}
+
+/**
  * The user a verified token stands for. Docket's own tokens name the user id. An identity provider's
  * token names a user by its `email` claim; with JWT_CREATE_REQUESTERS, someone not yet known becomes a
  * requester (name from the `name` claim) on first sight.
@@ -37,15 +62,19 @@ const USER_COLUMNS = 'id, role, tier, organization_id';
 async function userOf(config: Config, claims: TokenClaims, em: EntityManager): Promise<UserRow | undefined> {
   if (claims.source === 'docket') {
     if (!UUID.test(claims.sub)) return undefined;
-    return (
-      await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where id = ?`, [claims.sub])
-    )[0];
+    return rememberedUser(
+      `id:${claims.sub}`,
+      async () =>
+        (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where id = ?`, [claims.sub]))[0],
+    );
   }
   const email = claims.email?.trim().toLowerCase();
   if (!email) return undefined;
-  const [known] = await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [
-    email,
-  ]);
+  const known = await rememberedUser(
+    `email:${email}`,
+    async () =>
+      (await readRows<UserRow>(em, `select ${USER_COLUMNS} from app_user where email = ?`, [email]))[0],
+  );
   if (known || !config.jwt.createRequesters) return known;
   // Two first requests at once: the unique email lets one insert win; both then read the same row.
   await em.getConnection().execute(
