@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Docket's 50-ticket queue page over HTTP against a floor (node:http + pg + JSON
  * serving the same answer), on 100,000 seeded tickets, in interleaved rounds; then the SLA sections
- * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it). See
+ * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it) and the
+ * realtime bench (BENCH_REALTIME=0 skips it). See
  * bench/README.md.
  */
 import './env.js'; // first: sets NODE_ENV=production before graphql and express load
@@ -25,6 +26,7 @@ import { LoadGenerator, type LoadRequest, type RoundStats } from './load.js';
 import { seedTickets } from './seed.js';
 import { fmt, median, table } from './stats.js';
 import { runTimerBench } from './timers.js';
+import { runRealtimeBench } from './realtime.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
@@ -294,9 +296,21 @@ async function timers(): Promise<void> {
   console.log(await runTimerBench());
 }
 
+/** Then the realtime bench (its own database and server processes; BENCH_REALTIME=0 skips it). */
+async function realtime(): Promise<void> {
+  console.log('');
+  if (process.env.BENCH_REALTIME === '0') {
+    console.log('Realtime subscriptions: skipped (BENCH_REALTIME=0)');
+    return;
+  }
+  log('realtime subscriptions (about 2 minutes; BENCH_REALTIME=0 skips it)…');
+  console.log(await runRealtimeBench());
+}
+
 const started = performance.now();
 main()
   .then(timers)
+  .then(realtime)
   .then(
     () => {
       console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);

@@ -9,4 +9,6 @@ export const CloseCodes = {
   TOKEN_EXPIRED: 4401,
   /** The client did not take its events fast enough. Reconnect and resubscribe with `after`. */
   SLOW_CONSUMER: 4413,
+  /** Docket failed (logged on the server): reconnect and resubscribe with `after`. */
+  INTERNAL_ERROR: 4500,
 } as const;

@@ -2,8 +2,10 @@ import {
   createSourceEventStream,
   execute,
   GraphQLError,
+  parse,
   specifiedRules,
   validate,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
@@ -45,6 +47,10 @@ interface ConnectionState {
 
 type Extra = { socket: WebSocket; state?: ConnectionState };
 
+const CLOSE_BRACE = Buffer.from('}');
+/** Bytes a socket may hold unsent before its subscriptions wait for it. */
+const HIGH_WATER = 256 * 1024;
+
 /** The token from connectionParams: `{ authorization: "Bearer <jwt>" }` (or `Authorization`, or `token`). */
 function tokenHeader(params: Record<string, unknown> | undefined): string | undefined {
   const v = params?.authorization ?? params?.Authorization;
@@ -65,9 +71,11 @@ const audienceKey = (actor: Actor) =>
  * the same tokens as HTTP; a refused or expired token closes the socket with a Docket close code (and a
  * token expiring while connected closes it at that moment).
  *
- * Shared execution: a subscription's source stream yields the same event object to every subscriber
- * of this process, so the result of executing a document for an event is computed once per (document,
- * variables, audience) and handed to all of them (a WeakMap on the event: nothing to evict).
+ * Shared work: a subscription's source stream yields the same event object to every subscriber of
+ * this process, so executing a document for an event and serialising the result happen once per
+ * (document, variables, audience), for all of them (a WeakMap on the event: nothing to evict). Each
+ * subscription then writes its frame straight to its socket; graphql-ws still handles the protocol
+ * (connection, subscribe, complete, errors). Query texts are parsed and validated once.
  */
 export function startWebSocketServer(deps: WsDeps): Disposable {
   const { logger } = deps;
@@ -76,25 +84,58 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     path: '/graphql',
     maxPayload: deps.config.limits.maxBodyBytes,
   });
-  const shared = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  const shared = new WeakMap<object, Map<string, Promise<Buffer>>>();
+  /** Where an operation's frames go: its socket and graphql-ws id (contexts are made per operation). */
+  const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
 
-  const contextFor = (actor: Actor, socket: WebSocket): RequestContext => {
-    const em = deps.orm.em.fork();
+  /**
+   * A context whose entity manager and loaders are made on first use: a subscription's own context
+   * rarely needs them (it lives as long as the subscription), and an execution for an event only when
+   * its document selects something loaded (the ticket, the actor).
+   */
+  const lazyContext = (actor: Actor, realtime: RequestContext['realtime']): RequestContext => {
+    let em: RequestContext['em'] | undefined;
+    let loaders: RequestContext['loaders'] | undefined;
     return {
       actor,
-      em,
-      loaders: createLoaders(em),
+      get em() {
+        return (em ??= deps.orm.em.fork());
+      },
+      get loaders() {
+        return (loaders ??= createLoaders(this.em));
+      },
       clock: deps.clock,
       config: deps.config,
       logger,
-      realtime: {
-        hub: deps.realtime,
-        close: (code, reason) => socket.close(code, reason),
-      },
+      realtime,
     };
   };
+  const contextFor = (actor: Actor, socket: WebSocket): RequestContext =>
+    lazyContext(actor, { hub: deps.realtime, close: (code, reason) => socket.close(code, reason) });
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
+
+  // Parsed and validated once per distinct query text, shared by every subscription that sends it
+  // (without token locations): thousands of dashboards send the same few documents.
+  const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  const documentKeys = new WeakMap<DocumentNode, string>();
+  const documentFor = (query: string): DocumentNode | readonly GraphQLError[] => {
+    let d = documents.get(query);
+    if (!d) {
+      try {
+        const document = parse(query, { noLocation: true });
+        const errors = validate(deps.schema, document, rules);
+        documentKeys.set(document, query);
+        d = errors.length ? errors : document;
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) throw err;
+        d = [err];
+      }
+      if (documents.size >= 500) documents.clear();
+      documents.set(query, d);
+    }
+    return d;
+  };
   const subscribe = async (args: ExecutionArgs) => {
     // The same limits as HTTP: operations per minute, then cost.
     const wait = await deps.rateLimits.consume((args.contextValue as RequestContext).actor);
@@ -113,27 +154,52 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     const groupKey = [
       audienceKey(ctx.actor!),
       args.operationName ?? '',
-      args.document.loc?.source.body ?? '',
+      documentKeys.get(args.document) ?? args.document.loc?.source.body ?? '',
       JSON.stringify(args.variableValues ?? {}),
     ].join('\u0000');
-    const run = (root: object): Promise<ExecutionResult> => {
+    /** The `payload` of the `next` message for this event and group, serialised once for all of the group. */
+    const run = (root: object): Promise<Buffer> => {
       let byGroup = shared.get(root);
       if (!byGroup) shared.set(root, (byGroup = new Map()));
       let result = byGroup.get(groupKey);
       if (!result) {
-        // A fresh entity manager and loaders per execution: nothing cached outlives one event.
-        const em = deps.orm.em.fork();
-        const contextValue: RequestContext = { ...ctx, em, loaders: createLoaders(em) };
-        result = Promise.resolve(execute({ ...args, rootValue: root, contextValue }));
+        // Its own entity manager and loaders per execution: nothing cached outlives one event.
+        const contextValue = lazyContext(ctx.actor!, ctx.realtime);
+        result = Promise.resolve(execute({ ...args, rootValue: root, contextValue })).then((r) =>
+          Buffer.from(JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r)),
+        );
         byGroup.set(groupKey, result);
       }
       return result;
     };
+    const target = targets.get(ctx)!;
+    const { socket } = target;
+    // Byte for byte what graphql-ws would send: {"id":…,"type":"next","payload":…}.
+    const prefix = Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`);
     const it = source[Symbol.asyncIterator]();
-    const mapped: AsyncIterableIterator<ExecutionResult> = {
-      async next() {
+    // Frames go straight to the socket, not through graphql-ws (which would stringify each result
+    // again for every subscriber and wait for each write). The kernel takes them; only when the
+    // socket's own buffer passes HIGH_WATER does this subscription wait for it (and its stream
+    // buffers, then closes the connection as too slow, as before).
+    const pump = (async () => {
+      for (;;) {
         const n = await it.next();
-        return n.done ? n : { done: false, value: await run(n.value as object) };
+        if (n.done) return;
+        const payload = await run(n.value as object);
+        if (socket.readyState !== socket.OPEN) return;
+        const frame = Buffer.concat([prefix, payload, CLOSE_BRACE]);
+        if (socket.bufferedAmount < HIGH_WATER) socket.send(frame, { binary: false });
+        else await new Promise<void>((resolve) => socket.send(frame, { binary: false }, () => resolve()));
+      }
+    })().catch((err: unknown) => {
+      logger.error({ err }, 'a subscription failed: closing its connection');
+      socket.close(CloseCodes.INTERNAL_ERROR, 'Internal server error');
+    });
+    const silent: AsyncIterableIterator<ExecutionResult> = {
+      // graphql-ws sees no result: it completes the subscription when the pump ends.
+      async next() {
+        await pump;
+        return { done: true, value: undefined };
       },
       async return() {
         await it.return?.();
@@ -143,7 +209,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         return this;
       },
     };
-    return mapped;
+    return silent;
   };
 
   const mask = (errors: readonly GraphQLError[]) =>
@@ -152,7 +218,16 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   const server = useServer<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
-      validate: (schema, document) => validate(schema, document, rules),
+      onSubscribe: (_ctx, _id, payload) => {
+        const d = documentFor(payload.query);
+        if (Array.isArray(d)) return d as GraphQLError[];
+        return {
+          schema: deps.schema,
+          document: d as DocumentNode,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
         const header = tokenHeader(ctx.connectionParams);
@@ -189,7 +264,11 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       onClose(ctx) {
         clearTimeout(ctx.extra.state?.expiry);
       },
-      context: (ctx) => contextFor(ctx.extra.state!.actor, ctx.extra.socket),
+      context: (ctx, id) => {
+        const c = contextFor(ctx.extra.state!.actor, ctx.extra.socket);
+        targets.set(c, { socket: ctx.extra.socket, id });
+        return c;
+      },
       subscribe,
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors?.length ? { ...result, errors: mask(result.errors) } : undefined,
