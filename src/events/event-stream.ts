@@ -76,6 +76,12 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  /** The live events already waiting, taken at once (none while replaying): a consumer drains a burst in one go. */
+  drain(): FeedEvent[] {
+    if (this.replaying || this.buffer.length === 0) return [];
+    return this.buffer.splice(0);
+  }
+
   private async replayPage(): Promise<void> {
     const limit = this.o.replayPage ?? 500;
     const { where, values } = deliverableSql(this.o.audience, this.o.filter);

@@ -21,6 +21,7 @@ import type { Config } from '../config.js';
 import type { MikroORM } from '../db/orm.js';
 import { CloseCodes } from '../events/close-codes.js';
 import type { Realtime } from '../events/realtime.js';
+import { EventStream } from '../events/event-stream.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
@@ -85,6 +86,10 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     maxPayload: deps.config.limits.maxBodyBytes,
   });
   const shared = new WeakMap<object, Map<string, Promise<Buffer>>>();
+  /** The same payloads once serialised, for the subscribers that come after the first of their group. */
+  const ready = new WeakMap<object, Map<string, Buffer>>();
+  /** Whole frames per payload and operation id (most dashboards' subscription id is "1"). */
+  const frames = new WeakMap<Buffer, Map<string, Buffer>>();
   /** Where an operation's frames go: its socket and graphql-ws id (contexts are made per operation). */
   const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
 
@@ -165,9 +170,15 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       if (!result) {
         // Its own entity manager and loaders per execution: nothing cached outlives one event.
         const contextValue = lazyContext(ctx.actor!, ctx.realtime);
-        result = Promise.resolve(execute({ ...args, rootValue: root, contextValue })).then((r) =>
-          Buffer.from(JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r)),
-        );
+        result = Promise.resolve(execute({ ...args, rootValue: root, contextValue })).then((r) => {
+          const payload = Buffer.from(
+            JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r),
+          );
+          let done = ready.get(root);
+          if (!done) ready.set(root, (done = new Map()));
+          done.set(groupKey, payload);
+          return payload;
+        });
         byGroup.set(groupKey, result);
       }
       return result;
@@ -181,15 +192,27 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     // again for every subscriber and wait for each write). The kernel takes them; only when the
     // socket's own buffer passes HIGH_WATER does this subscription wait for it (and its stream
     // buffers, then closes the connection as too slow, as before).
+    const frameOf = (payload: Buffer) => {
+      let byId = frames.get(payload);
+      if (!byId) frames.set(payload, (byId = new Map()));
+      let frame = byId.get(target.id);
+      if (!frame) byId.set(target.id, (frame = Buffer.concat([prefix, payload, CLOSE_BRACE])));
+      return frame;
+    };
     const pump = (async () => {
       for (;;) {
         const n = await it.next();
         if (n.done) return;
-        const payload = await run(n.value as object);
-        if (socket.readyState !== socket.OPEN) return;
-        const frame = Buffer.concat([prefix, payload, CLOSE_BRACE]);
-        if (socket.bufferedAmount < HIGH_WATER) socket.send(frame, { binary: false });
-        else await new Promise<void>((resolve) => socket.send(frame, { binary: false }, () => resolve()));
+        // A burst arrives as one batch: take what else is waiting and send it without a wait per event
+        // where the group's payload is already made.
+        const batch = [n.value as object, ...(source instanceof EventStream ? source.drain() : [])];
+        for (const event of batch) {
+          const payload = ready.get(event)?.get(groupKey) ?? (await run(event));
+          if (socket.readyState !== socket.OPEN) return;
+          const frame = frameOf(payload);
+          if (socket.bufferedAmount < HIGH_WATER) socket.send(frame, { binary: false });
+          else await new Promise<void>((resolve) => socket.send(frame, { binary: false }, () => resolve()));
+        }
       }
     })().catch((err: unknown) => {
       logger.error({ err }, 'a subscription failed: closing its connection');
