@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { BusinessCalendar, createCalendar } from '../src/sla/business-calendar.js';
 import type { BusinessCalendarDefinition } from '../src/sla/calendar-definition.js';
 import { ReferenceCalendar } from '../src/sla/reference-calendar.js';
+import { prng } from './stats.js';
 
 const GOAL_MEDIAN_US = 5;
 const GOAL_SPEEDUP = 100;
@@ -50,18 +51,6 @@ export const BENCH_CALENDAR: BusinessCalendarDefinition = {
   ],
 };
 
-/** Deterministic PRNG (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const nowNs = () => process.hrtime.bigint();
 const us = (ns: bigint, calls = 1) => Number(ns) / 1000 / calls;
 
@@ -79,7 +68,7 @@ const fmt = (n: number, digits = 2) =>
 let sink = 0;
 
 export async function runCalendarBench(): Promise<string> {
-  const next = random(20_260_101);
+  const next = prng(20_260_101);
   const from = Date.UTC(2026, 0, 1) / 60_000;
   const minutes = (Date.UTC(2028, 0, 1) - Date.UTC(2026, 0, 1)) / 60_000;
   const starts = Array.from({ length: STARTS }, () => (from + Math.floor(next() * minutes)) * 60_000);

@@ -270,14 +270,7 @@ export class Child {
 // ---------------------------------------------------------------------------------------------------
 // Settings.
 
-export function numberFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min)
-    throw new Error(`${name} must be a number ≥ ${min} (got ${JSON.stringify(raw)})`);
-  return n;
-}
+export { numberFromEnv } from './stats.js';
 
 export function listFromEnv(name: string, fallback: number[], min: number): number[] {
   const raw = process.env[name];

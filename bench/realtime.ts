@@ -46,7 +46,7 @@ import {
 } from './realtime-shared.js';
 import type { Mode } from './realtime-clients.js';
 import { seedTickets } from './seed.js';
-import { fmt, quantile, table } from './stats.js';
+import { fmt, prng, quantile, table } from './stats.js';
 
 const GOALS = { p99Ms: 250, ratio: 2, kbPerConnection: 30, atClients: 5000 };
 
@@ -133,18 +133,6 @@ const describeMix = (mix: Record<ClientKind, number>) =>
 
 const log = (message: string) => console.log(`[realtime] ${message}`);
 const kb = (bytes: number) => bytes / 1024;
-
-/** A small deterministic PRNG (mulberry32): the same changes and clients every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The desk: people, teams, tickets to change.

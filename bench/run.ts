@@ -24,28 +24,19 @@ import { startFloor, type FloorServer } from './floor.js';
 import { runSlaMetricsBench, seedSlaTargets } from './sla-metrics.js';
 import { LoadGenerator, type LoadRequest, type RoundStats } from './load.js';
 import { seedTickets } from './seed.js';
-import { fmt, median, table } from './stats.js';
+import { fmt, median, numberFromEnv, table } from './stats.js';
 import { runTimerBench } from './timers.js';
 import { runRealtimeBench } from './realtime.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
 
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min)
-    throw new Error(`${name} must be a number ≥ ${min} (got ${JSON.stringify(raw)})`);
-  return n;
-}
-
 const settings = {
-  tickets: Math.round(intFromEnv('BENCH_TICKETS', 100_000, 1)),
-  seconds: intFromEnv('BENCH_SECONDS', 5, 0.5),
-  warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 3, 0),
-  rounds: Math.round(intFromEnv('BENCH_ROUNDS', 4, 1)),
-  concurrency: Math.round(intFromEnv('BENCH_CONCURRENCY', 8, 1)),
+  tickets: Math.round(numberFromEnv('BENCH_TICKETS', 100_000, 1)),
+  seconds: numberFromEnv('BENCH_SECONDS', 5, 0.5),
+  warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 3, 0),
+  rounds: Math.round(numberFromEnv('BENCH_ROUNDS', 4, 1)),
+  concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 8, 1)),
 };
 
 const log = (message: string) => console.log(`[bench] ${message}`);

@@ -29,3 +29,25 @@ export function table(rows: string[][]): string {
     )
     .join('\n');
 }
+
+/** A number from the environment: `fallback` when unset, an error naming the variable when it is not a number ≥ `min`. */
+export function numberFromEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min)
+    throw new Error(`${name} must be a number ≥ ${min} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+/** A small deterministic PRNG (mulberry32): the same data every run, so runs are comparable. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -49,18 +49,6 @@ export async function timerWorkflow(client: pg.ClientBase): Promise<TimerWorkflo
   };
 }
 
-/** A small deterministic PRNG (mulberry32), so runs spread their timers the same way. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Inserts `count` tickets in the Pending status (no timers yet); returns their ids. */
 export async function insertPendingTickets(
   client: pg.ClientBase,

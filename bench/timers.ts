@@ -41,14 +41,13 @@ import { loadDemoData } from '../src/seed/demo-data.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger } from '../src/shared/logger.js';
 import { openBenchDatabase, type BenchDatabase } from './database.js';
-import { fmt, quantile, table } from './stats.js';
+import { fmt, numberFromEnv, prng, quantile, table } from './stats.js';
 import { PgMeter, diffTotals, type MeterTotals } from './timers-meter.js';
 import {
   BACKGROUND_TAG,
   PROBE_TAG,
   insertPendingTickets,
   insertTimersAndJobs,
-  prng,
   timerWorkflow,
   type TimerWorkflow,
 } from './timers-seed.js';
@@ -68,15 +67,6 @@ const log = (message: string) =>
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const sleepUntil = (at: number) => sleep(at - Date.now());
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function numberFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min)
-    throw new Error(`${name} must be a number ≥ ${min} (got ${JSON.stringify(raw)})`);
-  return n;
-}
 
 function sizesFromEnv(): number[] {
   const raw = process.env.BENCH_TIMER_SIZES;
