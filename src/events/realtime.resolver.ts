@@ -24,6 +24,7 @@ import {
   SlaAlertKindEnum,
   SlaAlertType,
   TicketEventFilterInput,
+  type TicketFactsFilterInput,
   type SlaAlertKind,
 } from './realtime.types.js';
 
@@ -59,6 +60,15 @@ function ids(type: string, list: readonly string[] | null | undefined, field: st
 const list = <T>(v: readonly T[] | null | undefined): T[] | undefined =>
   v === null || v === undefined ? undefined : [...v];
 
+/** The ticket facts of either event filter, ids parsed. */
+const factsFilter = (f: Plain<TicketFactsFilterInput>): EventFilter => ({
+  ticketIds: ids('Ticket', f.ticketIds, 'filter.ticketIds'),
+  organizationIds: ids('Organization', f.organizationIds, 'filter.organizationIds'),
+  teamIds: ids('Team', f.teamIds, 'filter.teamIds'),
+  assigneeIds: ids('User', f.assigneeIds, 'filter.assigneeIds'),
+  priorities: list(f.priorities),
+});
+
 function afterArg(v: unknown): number | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'number' || v < 0) throw InvalidInputError.field('after', 'must be a sequence number ≥ 0');
@@ -80,12 +90,8 @@ function subscribeTicketEvents({ args, context }: Data) {
     const { c, rt } = connection(context);
     const f = (args.filter ?? {}) as Plain<TicketEventFilterInput>;
     const filter: EventFilter = {
-      ticketIds: ids('Ticket', f.ticketIds, 'filter.ticketIds'),
-      organizationIds: ids('Organization', f.organizationIds, 'filter.organizationIds'),
-      teamIds: ids('Team', f.teamIds, 'filter.teamIds'),
-      assigneeIds: ids('User', f.assigneeIds, 'filter.assigneeIds'),
+      ...factsFilter(f),
       statusCategories: list(f.statusCategories),
-      priorities: list(f.priorities),
       types: list(f.types),
     };
     return rt.hub.events(audienceOf(c), filter, afterArg(args.after), overflow(rt));
@@ -97,14 +103,7 @@ function subscribeSlaAlerts({ args, context }: Data) {
     const { c, rt } = connection(context);
     const f = (args.filter ?? {}) as Plain<SlaAlertFilterInput>;
     const kinds = list(f.kinds) ?? (Object.keys(ALERT_TYPES) as SlaAlertKind[]);
-    const filter: EventFilter = {
-      ticketIds: ids('Ticket', f.ticketIds, 'filter.ticketIds'),
-      organizationIds: ids('Organization', f.organizationIds, 'filter.organizationIds'),
-      teamIds: ids('Team', f.teamIds, 'filter.teamIds'),
-      assigneeIds: ids('User', f.assigneeIds, 'filter.assigneeIds'),
-      priorities: list(f.priorities),
-      types: kinds.map((k) => ALERT_TYPES[k]),
-    };
+    const filter: EventFilter = { ...factsFilter(f), types: kinds.map((k) => ALERT_TYPES[k]) };
     return rt.hub.events(audienceOf(c), filter, afterArg(args.after), overflow(rt));
   });
 }

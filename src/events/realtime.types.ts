@@ -6,11 +6,11 @@ import type { StatusCategory } from '../workflow/definition.js';
 import { TicketEventType } from './event-types.js';
 
 /** GraphQL shapes of the subscriptions (src/events/realtime.resolver.ts). */
-@InputType('TicketEventFilter', {
-  description:
-    'Every list given must contain the event’s value; facts are the ticket’s when the event committed',
-})
-export class TicketEventFilterInput {
+
+/** The ticket facts both event filters take (the ticket's, when the event committed). */
+
+@InputType()
+export abstract class TicketFactsFilterInput {
   @Field(() => [ID], { nullable: true })
   ticketIds?: string[];
 
@@ -23,11 +23,17 @@ export class TicketEventFilterInput {
   @Field(() => [ID], { nullable: true })
   assigneeIds?: string[];
 
-  @Field(() => [StatusCategoryEnum], { nullable: true })
-  statusCategories?: StatusCategory[];
-
   @Field(() => [Priority], { nullable: true })
   priorities?: Priority[];
+}
+
+@InputType('TicketEventFilter', {
+  description:
+    'Every list given must contain the event’s value; facts are the ticket’s when the event committed',
+})
+export class TicketEventFilterInput extends TicketFactsFilterInput {
+  @Field(() => [StatusCategoryEnum], { nullable: true })
+  statusCategories?: StatusCategory[];
 
   @Field(() => [TicketEventType], { nullable: true })
   types?: TicketEventType[];
@@ -38,22 +44,7 @@ export type SlaAlertKind = keyof typeof SlaAlertKindEnum;
 registerEnumType(SlaAlertKindEnum, { name: 'SlaAlertKind' });
 
 @InputType('SlaAlertFilter')
-export class SlaAlertFilterInput {
-  @Field(() => [ID], { nullable: true })
-  ticketIds?: string[];
-
-  @Field(() => [ID], { nullable: true })
-  organizationIds?: string[];
-
-  @Field(() => [ID], { nullable: true })
-  teamIds?: string[];
-
-  @Field(() => [ID], { nullable: true })
-  assigneeIds?: string[];
-
-  @Field(() => [Priority], { nullable: true })
-  priorities?: Priority[];
-
+export class SlaAlertFilterInput extends TicketFactsFilterInput {
   @Field(() => [SlaAlertKindEnum], { nullable: true, description: 'Default: both' })
   kinds?: SlaAlertKind[];
 }
