@@ -8,7 +8,6 @@ import { TicketEventType } from './event-types.js';
 /** GraphQL shapes of the subscriptions (src/events/realtime.resolver.ts). */
 
 /** The ticket facts both event filters take (the ticket's, when the event committed). */
-
 @InputType()
 export abstract class TicketFactsFilterInput {
   @Field(() => [ID], { nullable: true })
