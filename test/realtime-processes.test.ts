@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PRESETS } from '../src/workflow/presets/index.js';
-import {
-  CreateWorkflowDocument,
-  TicketEventSeqsDocument,
-  ViewerDocument,
-  type WorkflowDefinitionInput,
-} from './generated/graphql.js';
-import { fastTimers } from './support/fast-timers.js';
+import { TicketEventSeqsDocument, ViewerDocument } from './generated/graphql.js';
 import { flows } from './support/flows.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 import { startDocket, type DocketProcess } from './support/processes.js';
@@ -28,21 +21,7 @@ describe('events across processes', () => {
   beforeAll(async () => {
     s = await startTestServer({ scheduler: 'schedule' });
     f = flows(s);
-    const res = await s.gql(
-      CreateWorkflowDocument,
-      {
-        input: {
-          key: 'agency-fast',
-          name: 'Agency (fast)',
-          isDefault: false,
-          definition: fastTimers(
-            PRESETS.find((p) => p.key === 'agency')!.definition,
-          ) as WorkflowDefinitionInput,
-        },
-      },
-      await f.token('admin@docket.local'),
-    );
-    expect(res.data!.createWorkflow.errors).toEqual([]);
+    await f.fastWorkflow('agency');
     const env = { SCHEDULER: 'off', REALTIME_POLL_MS: '10000' }; // delivery must come from NOTIFY, not the poll
     procs.push(
       ...(await Promise.all([

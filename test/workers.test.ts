@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { PRESETS } from '../src/workflow/presets/index.js';
-import {
-  CreateWorkflowDocument,
-  TicketDocument,
-  ViewerDocument,
-  type WorkflowDefinitionInput,
-} from './generated/graphql.js';
-import { fastTimers } from './support/fast-timers.js';
+import { TicketDocument, ViewerDocument } from './generated/graphql.js';
 import { flows } from './support/flows.js';
 import { startTestServer, uuidOf, type TestServer } from './support/harness.js';
 import { startDocket, type DocketProcess } from './support/processes.js';
@@ -39,21 +32,7 @@ describe('two worker processes', () => {
   beforeAll(async () => {
     s = await startTestServer({ scheduler: 'schedule' });
     f = flows(s);
-    const agency = PRESETS.find((p) => p.key === 'agency')!.definition;
-    const def = fastTimers(agency);
-    const res = await s.gql(
-      CreateWorkflowDocument,
-      {
-        input: {
-          key: 'agency-fast',
-          name: 'Agency (fast)',
-          isDefault: false,
-          definition: def as WorkflowDefinitionInput,
-        },
-      },
-      await f.token('admin@docket.local'),
-    );
-    expect(res.data!.createWorkflow.errors).toEqual([]);
+    await f.fastWorkflow('agency');
     rita = (await s.gql(ViewerDocument, {}, await f.token('rita@acme.example'))).data!.viewer!.id;
     await startWorker();
     await startWorker();

@@ -1,13 +1,17 @@
 import { expect } from '@jest/globals';
+import { PRESETS } from '../../src/workflow/presets/index.js';
 import {
   AddCommentDocument,
   CreateTicketDocument,
+  CreateWorkflowDocument,
   TicketDocument,
   TransitionTicketDocument,
   type AddCommentInput,
   type CreateTicketInput,
   type TicketFieldsFragment,
+  type WorkflowDefinitionInput,
 } from '../generated/graphql.js';
+import { fastTimers } from './fast-timers.js';
 import type { TestServer } from './harness.js';
 
 /** Small steps the integration tests compose; each asserts that the API accepted it. */
@@ -55,6 +59,25 @@ export function flows(s: TestServer) {
       ).addComment;
       expect(payload.errors).toEqual([]);
       return payload;
+    },
+    /** Saves a copy of a preset whose timers run fast (see fast-timers.ts) as `<preset>-fast`; returns its key. */
+    async fastWorkflow(presetKey: string): Promise<string> {
+      const preset = PRESETS.find((p) => p.key === presetKey)!;
+      const key = `${presetKey}-fast`;
+      const res = await s.gql(
+        CreateWorkflowDocument,
+        {
+          input: {
+            key,
+            name: `${preset.name} (fast)`,
+            isDefault: false,
+            definition: fastTimers(preset.definition) as WorkflowDefinitionInput,
+          },
+        },
+        await token('admin@docket.local'),
+      );
+      expect(ok(res).createWorkflow.errors).toEqual([]);
+      return key;
     },
     async status(email: string, id: string) {
       return (await this.get(email, id))!.status.key;
