@@ -1,5 +1,6 @@
 import { MongoBackend } from '@agendajs/mongo-backend';
-import { PostgresBackend } from '@agendajs/postgres-backend';
+import { PostgresBackend, PostgresJobRepository } from '@agendajs/postgres-backend';
+import pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Agenda, type Job } from 'agenda';
 import type { Clock } from '../shared/clock.js';
@@ -43,6 +44,9 @@ export interface SchedulerOptions {
 }
 
 export const SWEEP_JOB = 'deadline-sweep';
+const JOB_TABLE = 'agenda_jobs';
+/** Advisory lock key taken while creating the job store (any constant unique to Docket). */
+const JOB_STORE_LOCK = 0x646f636b;
 
 export class DeadlineScheduler {
   readonly agenda: Agenda;
@@ -56,7 +60,9 @@ export class DeadlineScheduler {
       ? new MongoBackend({ address: opts.mongoUrl, collection: 'agendaJobs' })
       : new PostgresBackend({
           connectionString: opts.databaseUrl,
-          tableName: 'agenda_jobs',
+          tableName: JOB_TABLE,
+          // Created in start(), one process at a time (see createJobStore).
+          ensureSchema: false,
         });
     this.agenda = new Agenda({
       backend,
@@ -85,6 +91,38 @@ export class DeadlineScheduler {
     this.backend = backend;
   }
 
+  /**
+   * Agenda's table, indexes and trigger (its own DDL, through a short-lived repository of the backend)
+   * and Docket's two indexes, under an advisory lock: processes starting together on a new database
+   * would otherwise race in `create … if not exists` and one would fail with a duplicate catalog entry.
+   */
+  private async createJobStore(): Promise<void> {
+    const lock = new pg.Client({ connectionString: this.opts.databaseUrl });
+    await lock.connect();
+    try {
+      await lock.query('select pg_advisory_lock($1)', [JOB_STORE_LOCK]);
+      const repository = new PostgresJobRepository({
+        connectionString: this.opts.databaseUrl,
+        tableName: JOB_TABLE,
+      });
+      try {
+        await repository.connect();
+      } finally {
+        await repository.disconnect();
+      }
+      // Moving a ticket's jobs looks them up by name and ticket id (Agenda's unique upsert and cancel);
+      // without these, each lookup scans the whole job store (25 ms at 100,000 jobs, six per change).
+      await lock.query(
+        `create index if not exists docket_agenda_jobs_ticket_idx on ${JOB_TABLE} (name, (data->>'ticketId'))`,
+      );
+      await lock.query(
+        `create index if not exists docket_agenda_jobs_data_idx on ${JOB_TABLE} using gin (data jsonb_path_ops)`,
+      );
+    } finally {
+      await lock.end();
+    }
+  }
+
   /** Connects to the job store (failing with a clear message) and, when processing, starts the jobs. */
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -103,22 +141,7 @@ export class DeadlineScheduler {
     } finally {
       clearTimeout(timer);
     }
-    if (this.store === 'postgresql') {
-      // Moving a ticket's jobs looks them up by name and ticket id (Agenda's unique upsert and cancel);
-      // without these, each lookup scans the whole job store (25 ms at 100,000 jobs, six per change).
-      // Two processes starting at once may race to create them: the loser's error is harmless.
-      for (const ddl of [
-        `create index if not exists docket_agenda_jobs_ticket_idx on agenda_jobs (name, (data->>'ticketId'))`,
-        'create index if not exists docket_agenda_jobs_data_idx on agenda_jobs using gin (data jsonb_path_ops)',
-      ]) {
-        await this.opts.em
-          .getConnection()
-          .execute(ddl)
-          .catch((err: Error) =>
-            this.opts.logger.warn({ err }, 'could not create a job store index (another process may have)'),
-          );
-      }
-    }
+    if (this.store === 'postgresql') await this.createJobStore();
     if (!this.opts.process) return;
     await this.agenda.every(this.opts.sweepEvery ?? '1 minute', SWEEP_JOB, undefined, {
       skipImmediate: false,
