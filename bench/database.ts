@@ -24,7 +24,8 @@ const freePort = () =>
     });
   });
 
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived connection for `work` (its statistics reach pg_stat_database when it closes). */
+export async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

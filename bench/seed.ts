@@ -53,8 +53,10 @@ function slots<T>(entries: [T, number][], size = 100): T[] {
  * requesters (with their organizations), agents, teams, statuses and priorities; some get comments.
  * Deterministic (setseed) apart from ids and the creation dates, which are relative to now.
  */
-export async function seedTickets(client: pg.ClientBase, count: number): Promise<SeedResult> {
-  const started = performance.now();
+/** The current version of the workflow the bench seeds its tickets on. */
+export async function benchWorkflow(
+  client: pg.ClientBase,
+): Promise<{ id: string; definition: WorkflowDefinition }> {
   const wf = await client.query<{ id: string; definition: WorkflowDefinition }>(
     `select v.id, v.definition from workflow_version v join workflow w on w.id = v.workflow_id
      where w.key = $1 and v.version = w.current_version`,
@@ -62,6 +64,12 @@ export async function seedTickets(client: pg.ClientBase, count: number): Promise
   );
   const version = wf.rows[0];
   if (!version) throw new Error(`No "${BENCH_WORKFLOW_KEY}" workflow: did the presets load?`);
+  return version;
+}
+
+export async function seedTickets(client: pg.ClientBase, count: number): Promise<SeedResult> {
+  const started = performance.now();
+  const version = await benchWorkflow(client);
   const def = version.definition;
   const requesters = (
     await client.query<{ id: string; organization_id: string | null }>(

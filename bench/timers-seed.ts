@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { StatusTimer, WorkflowDefinition } from '../src/workflow/definition.js';
-import { BENCH_WORKFLOW_KEY } from './seed.js';
+import type { StatusTimer } from '../src/workflow/definition.js';
+import { BENCH_WORKFLOW_KEY, benchWorkflow } from './seed.js';
 
 export const BACKGROUND_TAG = 'timer-bench';
 export const PROBE_TAG = 'timer-probe';
@@ -24,13 +24,7 @@ export interface TimerWorkflow {
 
 /** The agency desk's Pending status and its timers (seed 002: remind at 24 h, 5 days; move at 7 days). */
 export async function timerWorkflow(client: pg.ClientBase): Promise<TimerWorkflow> {
-  const wf = await client.query<{ id: string; definition: WorkflowDefinition }>(
-    `select v.id, v.definition from workflow_version v join workflow w on w.id = v.workflow_id
-     where w.key = $1 and v.version = w.current_version`,
-    [BENCH_WORKFLOW_KEY],
-  );
-  const version = wf.rows[0];
-  if (!version) throw new Error(`No "${BENCH_WORKFLOW_KEY}" workflow: did the presets load?`);
+  const version = await benchWorkflow(client);
   const def = version.definition;
   const status = 'pending';
   const category = def.statuses.find((s) => s.key === status)?.category;

@@ -40,7 +40,7 @@ import { DeadlineScheduler } from '../src/scheduler/scheduler.js';
 import { loadDemoData } from '../src/seed/demo-data.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger } from '../src/shared/logger.js';
-import { openBenchDatabase, type BenchDatabase } from './database.js';
+import { openBenchDatabase, withClient, type BenchDatabase } from './database.js';
 import { fmt, numberFromEnv, prng, quantile, table } from './stats.js';
 import { PgMeter, diffTotals, type MeterTotals } from './timers-meter.js';
 import {
@@ -313,17 +313,6 @@ async function listenForProbes(url: string, meter: PgMeter): Promise<Listener> {
       wake = undefined;
     },
   };
-}
-
-/** A short-lived connection: its statistics reach pg_stat_database when it closes, not in a later window. */
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function runSize(
