@@ -200,6 +200,40 @@ describe('realtime subscriptions', () => {
     expect(start).toBeLessThan(seen);
   }, 120_000);
 
+  it('delivers in sequence order to every subscriber, whether its document answers at once or loads', async () => {
+    type Loaded = { ticketEvents: { seq: number; ticket: { subject: string } } };
+    const loading = 'subscription { ticketEvents { seq ticket { subject } } }';
+    const tickets = await Promise.all([RITA, SAM, UMA].map((e, i) => f.create(e, { subject: `Order ${i}` })));
+    // Two agents in the same group for each document (the first executes it, the second shares it).
+    const subs = await Promise.all(
+      [AGENT, AGENT, 'bob@docket.local'].map(async (email) => {
+        const c = await conn(email);
+        return {
+          loads: c.subscribe<Loaded, never>(loading),
+          plain: c.subscribe(TicketEventSeqsDocument, {}),
+        };
+      }),
+    );
+    await sleep(200);
+    const start = await lastSeq();
+    await Promise.all(
+      tickets.map(async (t, i) => {
+        for (let n = 0; n < 40; n++) await f.comment(AGENT, { ticketId: t.id, body: `order ${i}.${n}` });
+      }),
+    );
+    const expected = (
+      await s.sql<{ seq: string }>('select seq from ticket_event where seq > $1 order by seq', [start])
+    ).map((r) => Number(r.seq));
+    expect(expected.length).toBeGreaterThanOrEqual(120);
+    for (const { loads, plain } of subs) {
+      await loads.take(expected.length, 30_000);
+      await plain.take(expected.length, 30_000);
+      expect(loads.results.map((r) => r.data!.ticketEvents.seq).filter((q) => q > start)).toEqual(expected);
+      expect(plain.results.map((r) => r.data!.ticketEvents.seq).filter((q) => q > start)).toEqual(expected);
+      expect(loads.results.every((r) => r.data!.ticketEvents.ticket.subject.startsWith('Order'))).toBe(true);
+    }
+  });
+
   it('never delivers an event of a transaction that rolled back, and the sequence stays gapless', async () => {
     const t = await f.create(RITA, { subject: 'Rollback' });
     const sub = (await conn(AGENT)).subscribe(TicketEventSeqsDocument, { filter: { ticketIds: [t.id] } });
@@ -294,37 +328,78 @@ describe('a slow consumer', () => {
   });
   afterAll(() => s.close());
 
+  const BIG =
+    'subscription { ticketEvents { seq ticket { comments(first: 50) { edges { node { body } } } } } }';
+  /** A raw graphql-ws client (its socket can stop reading) subscribed to `query`, keeping the seqs it gets. */
+  const rawSubscriber = async (token: string, query: string) => {
+    const socket = new WebSocket(wsUrl(s.url), 'graphql-transport-ws');
+    const closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
+    await new Promise((r) => socket.once('open', r));
+    const acked = new Promise((r) => socket.once('message', r));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await acked;
+    /** Each subscription's seqs, by its id. */
+    const seqs: Record<string, number[]> = {};
+    socket.on('message', (data) => {
+      const m = JSON.parse(String(data)) as {
+        id?: string;
+        type: string;
+        payload?: { data?: { ticketEvents: { seq: number } } };
+      };
+      if (m.type === 'next') (seqs[m.id!] ??= []).push(m.payload!.data!.ticketEvents.seq);
+    });
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+    return { socket, closed, seqs };
+  };
+  const lastSeq = async () =>
+    Number((await s.sql<{ n: string }>('select last_seq as n from event_sequence'))[0]!.n);
+
   it('is closed with SLOW_CONSUMER when its buffer overflows, and the others do not wait for it', async () => {
     const t = await f.create(RITA, { subject: 'Long thread' });
     const token = await f.token(AGENT);
-    // A raw graphql-ws client that subscribes to large results, then stops reading its socket.
-    const slow = new WebSocket(wsUrl(s.url), 'graphql-transport-ws');
-    const closed = new Promise<number>((r) => slow.once('close', (code) => r(code)));
-    await new Promise((r) => slow.once('open', r));
-    const acked = new Promise((r) => slow.once('message', r));
-    slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-    await acked;
-    slow.send(
-      JSON.stringify({
-        id: '1',
-        type: 'subscribe',
-        payload: {
-          query:
-            'subscription { ticketEvents { seq ticket { comments(first: 50) { edges { node { body } } } } } }',
-        },
-      }),
-    );
+    const slow = await rawSubscriber(token, BIG);
     const fast = connect(s.url, token);
     const sub = fast.subscribe(TicketEventSeqsDocument, {});
     await sleep(300);
-    slow.pause();
+    slow.socket.pause();
     // Each result carries up to 50 comments of 40 KB: the socket's buffers fill after a few.
     for (let i = 0; i < 60; i++)
       await f.comment(AGENT, { ticketId: t.id, body: `${i} ${'x'.repeat(40_000)}` });
-    const [{ n }] = await s.sql<{ n: string }>('select last_seq as n from event_sequence');
-    await waitFor(() => sub.results.at(-1)?.data?.ticketEvents.seq === Number(n), 10_000);
-    slow.resume();
-    expect(await closed).toBe(CloseCodes.SLOW_CONSUMER);
+    const n = await lastSeq();
+    await waitFor(() => sub.results.at(-1)?.data?.ticketEvents.seq === n, 10_000);
+    slow.socket.resume();
+    expect(await slow.closed).toBe(CloseCodes.SLOW_CONSUMER);
     await fast.dispose();
+  }, 60_000);
+
+  it('a consumer that falls behind within its buffer catches up with every event, in order', async () => {
+    const t = await f.create(RITA, { subject: 'Another long thread' });
+    const token = await f.token(AGENT);
+    const lagging = await rawSubscriber(token, BIG);
+    // A second subscription on the same socket: its small frames queue behind the big ones.
+    lagging.socket.send(
+      JSON.stringify({
+        id: '2',
+        type: 'subscribe',
+        payload: { query: 'subscription { ticketEvents { seq } }' },
+      }),
+    );
+    await sleep(300);
+    const start = await lastSeq();
+    lagging.socket.pause();
+    // Well past the socket's high-water mark, but fewer events than REALTIME_BUFFER (20) per subscription.
+    for (let i = 0; i < 12; i++)
+      await f.comment(AGENT, { ticketId: t.id, body: `${i} ${'y'.repeat(40_000)}` });
+    const end = await lastSeq();
+    await sleep(500);
+    lagging.socket.resume();
+    const expected = Array.from({ length: end - start }, (_, i) => start + 1 + i);
+    await waitFor(
+      () => lagging.seqs['1']?.length === expected.length && lagging.seqs['2']?.length === expected.length,
+      20_000,
+    );
+    expect(lagging.seqs['1']).toEqual(expected);
+    expect(lagging.seqs['2']).toEqual(expected);
+    lagging.socket.close();
   }, 60_000);
 });

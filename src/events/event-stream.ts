@@ -18,10 +18,14 @@ export interface EventStreamOptions {
   replayPage?: number;
 }
 
+/** Takes each live event at once, in order; false: it cannot keep up (the stream ends, `onOverflow`). */
+export type EventSink = (event: FeedEvent) => boolean;
+
 /**
  * One subscriber's events, as an async iterator: with `after`, first the stored events after it
  * (read from the log a page at a time, as the client takes them), then the live events the feed
- * offers, with no gap and no duplicate at the seam.
+ * offers, with no gap and no duplicate at the seam. Once live, a consumer may `attach` a sink instead
+ * and be handed each event synchronously as the feed offers it (no promise per event).
  *
  * The seam: the stream listens to the feed from the start. While it replays, live events are held in
  * `pending`. When a replay read comes back short, it has read every matching event committed before
@@ -37,7 +41,11 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   private replaying: boolean;
   private lastQueued: number;
   private waiter?: (r: IteratorResult<FeedEvent>) => void;
+  private sink?: EventSink;
   private done = false;
+  private onEnd!: () => void;
+  /** Settles when the stream ends (unsubscribed, overflowed or closed). */
+  readonly ended = new Promise<void>((resolve) => (this.onEnd = resolve));
 
   constructor(private readonly o: EventStreamOptions) {
     this.replaying = o.after !== undefined;
@@ -57,16 +65,36 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
         continue;
       }
       this.lastQueued = e.seq;
-      if (this.waiter) {
+      if (this.sink) {
+        if (!this.sink(e)) return this.overflow();
+      } else if (this.waiter) {
         const w = this.waiter;
         this.waiter = undefined;
         w({ value: e, done: false });
-      } else if (this.buffer.length >= this.o.maxBuffered) {
-        this.end();
-        this.o.onOverflow();
-        return;
-      } else this.buffer.push(e);
+      } else if (this.buffer.length >= this.o.maxBuffered) return this.overflow();
+      else this.buffer.push(e);
     }
+  }
+
+  /**
+   * From now on, hand every live event to `sink` as it is offered (first those already waiting), instead
+   * of through `next`. Only once the replay is over: false while replaying (take `next` until then).
+   */
+  attach(sink: EventSink): boolean {
+    if (this.replaying) return false;
+    for (const e of this.buffer.splice(0)) {
+      if (!sink(e)) {
+        this.overflow();
+        return true;
+      }
+    }
+    if (!this.done) this.sink = sink;
+    return true;
+  }
+
+  private overflow(): void {
+    this.end();
+    this.o.onOverflow();
   }
 
   async next(): Promise<IteratorResult<FeedEvent>> {
@@ -74,12 +102,6 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
     if (this.buffer.length) return { value: this.buffer.shift()!, done: false };
     if (this.done) return { value: undefined, done: true };
     return new Promise((resolve) => (this.waiter = resolve));
-  }
-
-  /** The live events already waiting, taken at once (none while replaying): a consumer drains a burst in one go. */
-  drain(): FeedEvent[] {
-    if (this.replaying || this.buffer.length === 0) return [];
-    return this.buffer.splice(0);
   }
 
   private async replayPage(): Promise<void> {
@@ -112,6 +134,8 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
     this.o.feed.remove(this);
     this.buffer.length = 0;
     this.pending = [];
+    this.sink = undefined;
+    this.onEnd();
     const w = this.waiter;
     this.waiter = undefined;
     w?.({ value: undefined, done: true });

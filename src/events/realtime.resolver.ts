@@ -30,8 +30,9 @@ import {
 
 /**
  * The three subscriptions. Their `subscribe` functions check the caller and the arguments once and
- * return the caller's stream; the methods below only pass each pushed value on (src/server/ws.ts runs
- * that part once per event for all subscribers sharing a document, variables and rights).
+ * return the caller's stream; the methods below declare the arguments and pass each pushed value on
+ * (buildDocketSchema serves that part as a plain identity, and src/server/ws.ts runs it once per event
+ * for all subscribers sharing a document, variables and rights).
  */
 type Data = SubscribeResolverData<unknown, Record<string, unknown>, RequestContext>;
 

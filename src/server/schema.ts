@@ -71,6 +71,11 @@ export async function buildDocketSchema(
       field.resolve = (source: { id: string }) => toGlobalId(type.name, source.id);
     }
   }
+  // A subscription's field passes each pushed value on as it is. TypeGraphQL's resolver would convert
+  // and check its arguments again for every value, asynchronously (a promise per event and group, and
+  // no synchronous delivery): `subscribe` checked them once.
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {}))
+    field.resolve = (value: unknown) => value;
   if (opts.guard !== false) guardOperations(schema);
   return schema;
 }

@@ -21,11 +21,12 @@ import type { Config } from '../config.js';
 import type { MikroORM } from '../db/orm.js';
 import { CloseCodes } from '../events/close-codes.js';
 import type { Realtime } from '../events/realtime.js';
-import { EventStream } from '../events/event-stream.js';
+import { EventStream, type EventSink } from '../events/event-stream.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
+import { Outlet, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 
@@ -49,8 +50,11 @@ interface ConnectionState {
 type Extra = { socket: WebSocket; state?: ConnectionState };
 
 const CLOSE_BRACE = Buffer.from('}');
-/** Bytes a socket may hold unsent before its subscriptions wait for it. */
-const HIGH_WATER = 256 * 1024;
+const MAX_GROUPS = 10_000;
+
+interface Group {
+  readonly key: string;
+}
 
 /** The token from connectionParams: `{ authorization: "Bearer <jwt>" }` (or `Authorization`, or `token`). */
 function tokenHeader(params: Record<string, unknown> | undefined): string | undefined {
@@ -74,9 +78,11 @@ const audienceKey = (actor: Actor) =>
  *
  * Shared work: a subscription's source stream yields the same event object to every subscriber of
  * this process, so executing a document for an event and serialising the result happen once per
- * (document, variables, audience), for all of them (a WeakMap on the event: nothing to evict). Each
- * subscription then writes its frame straight to its socket; graphql-ws still handles the protocol
- * (connection, subscribe, complete, errors). Query texts are parsed and validated once.
+ * (document, variables, audience), for all of them (a WeakMap on the event: nothing to evict). Live
+ * events reach a subscription synchronously from the feed's read (EventStream.attach), and its frame
+ * goes straight onto its socket (an Outlet), as a bare broadcaster would write it; graphql-ws still
+ * handles the protocol (connection, subscribe, complete, errors). Query texts are parsed and
+ * validated once.
  */
 export function startWebSocketServer(deps: WsDeps): Disposable {
   const { logger } = deps;
@@ -85,9 +91,22 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     path: '/graphql',
     maxPayload: deps.config.limits.maxBodyBytes,
   });
-  const shared = new WeakMap<object, Map<string, Promise<Buffer>>>();
-  /** The same payloads once serialised, for the subscribers that come after the first of their group. */
-  const ready = new WeakMap<object, Map<string, Buffer>>();
+  /** Per pushed value (an event, queue statistics) and group: its payload, made once. */
+  const shared = new WeakMap<object, Map<Group, Payload>>();
+  /**
+   * One object per (audience, document, variables): subscribers of a group share it, so finding a
+   * value's payload for a group is an identity lookup. Forgotten past MAX_GROUPS (a subscription keeps
+   * its own; a later one of the same group then executes once more per value).
+   */
+  const groups = new Map<string, Group>();
+  const groupOf = (key: string): Group => {
+    let g = groups.get(key);
+    if (!g) {
+      if (groups.size >= MAX_GROUPS) groups.clear();
+      groups.set(key, (g = { key }));
+    }
+    return g;
+  };
   /** Whole frames per payload and operation id (most dashboards' subscription id is "1"). */
   const frames = new WeakMap<Buffer, Map<string, Buffer>>();
   /** Where an operation's frames go: its socket and graphql-ws id (contexts are made per operation). */
@@ -156,42 +175,44 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const ctx = args.contextValue as RequestContext;
-    const groupKey = [
-      audienceKey(ctx.actor!),
-      args.operationName ?? '',
-      documentKeys.get(args.document) ?? args.document.loc?.source.body ?? '',
-      JSON.stringify(args.variableValues ?? {}),
-    ].join('\u0000');
-    /** The `payload` of the `next` message for this event and group, serialised once for all of the group. */
-    const run = (root: object): Promise<Buffer> => {
+    const group = groupOf(
+      [
+        audienceKey(ctx.actor!),
+        args.operationName ?? '',
+        documentKeys.get(args.document) ?? args.document.loc?.source.body ?? '',
+        JSON.stringify(args.variableValues ?? {}),
+      ].join('\u0000'),
+    );
+    /**
+     * The `payload` of the `next` message for this event and group, serialised once for all of the
+     * group: at once when the document's resolvers answer synchronously (an event's own fields), else
+     * when its loads are done.
+     */
+    const payloadFor = (root: object): Payload => {
       let byGroup = shared.get(root);
       if (!byGroup) shared.set(root, (byGroup = new Map()));
-      let result = byGroup.get(groupKey);
-      if (!result) {
+      let payload = byGroup.get(group);
+      if (!payload) {
         // Its own entity manager and loaders per execution: nothing cached outlives one event.
-        const contextValue = lazyContext(ctx.actor!, ctx.realtime);
-        result = Promise.resolve(execute({ ...args, rootValue: root, contextValue })).then((r) => {
-          const payload = Buffer.from(
-            JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r),
-          );
-          let done = ready.get(root);
-          if (!done) ready.set(root, (done = new Map()));
-          done.set(groupKey, payload);
-          return payload;
+        const result = execute({
+          ...args,
+          rootValue: root,
+          contextValue: lazyContext(ctx.actor!, ctx.realtime),
         });
-        byGroup.set(groupKey, result);
+        const serialise = (r: ExecutionResult) => {
+          const b = Buffer.from(JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r));
+          byGroup.set(group, b);
+          return b;
+        };
+        payload = result instanceof Promise ? result.then(serialise) : serialise(result);
+        byGroup.set(group, payload);
       }
-      return result;
+      return payload;
     };
     const target = targets.get(ctx)!;
     const { socket } = target;
     // Byte for byte what graphql-ws would send: {"id":…,"type":"next","payload":…}.
     const prefix = Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`);
-    const it = source[Symbol.asyncIterator]();
-    // Frames go straight to the socket, not through graphql-ws (which would stringify each result
-    // again for every subscriber and wait for each write). The kernel takes them; only when the
-    // socket's own buffer passes HIGH_WATER does this subscription wait for it (and its stream
-    // buffers, then closes the connection as too slow, as before).
     const frameOf = (payload: Buffer) => {
       let byId = frames.get(payload);
       if (!byId) frames.set(payload, (byId = new Map()));
@@ -199,25 +220,33 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       if (!frame) byId.set(target.id, (frame = Buffer.concat([prefix, payload, CLOSE_BRACE])));
       return frame;
     };
-    const pump = (async () => {
-      for (;;) {
-        const n = await it.next();
-        if (n.done) return;
-        // A burst arrives as one batch: take what else is waiting and send it without a wait per event
-        // where the group's payload is already made.
-        const batch = [n.value as object, ...(source instanceof EventStream ? source.drain() : [])];
-        for (const event of batch) {
-          const payload = ready.get(event)?.get(groupKey) ?? (await run(event));
-          if (socket.readyState !== socket.OPEN) return;
-          const frame = frameOf(payload);
-          if (socket.bufferedAmount < HIGH_WATER) socket.send(frame, { binary: false });
-          else await new Promise<void>((resolve) => socket.send(frame, { binary: false }, () => resolve()));
-        }
-      }
-    })().catch((err: unknown) => {
+    const fail = (err: unknown) => {
       logger.error({ err }, 'a subscription failed: closing its connection');
       socket.close(CloseCodes.INTERNAL_ERROR, 'Internal server error');
-    });
+    };
+    const outlet = new Outlet(socket, { frameOf, fail, max: deps.config.realtime.maxBuffered });
+    // Live events are handed over synchronously by the feed, in its read loop: executed (once per
+    // group) and written without a promise per subscriber; an outlet with more waiting than
+    // REALTIME_BUFFER ends the stream, which closes the connection as too slow.
+    const sink: EventSink = (event) => {
+      try {
+        return outlet.push(payloadFor(event));
+      } catch (err) {
+        fail(err);
+        return true;
+      }
+    };
+    const it = source[Symbol.asyncIterator]();
+    const pump = (async () => {
+      for (;;) {
+        if (source instanceof EventStream && source.attach(sink)) return source.ended;
+        // Pulled (a replay page, or the latest queue statistics): the next is taken once this one is sent.
+        const n = await it.next();
+        if (n.done) return;
+        outlet.push(payloadFor(n.value as object));
+        await outlet.idle();
+      }
+    })().catch(fail);
     const silent: AsyncIterableIterator<ExecutionResult> = {
       // graphql-ws sees no result: it completes the subscription when the pump ends.
       async next() {

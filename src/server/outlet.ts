@@ -1,0 +1,82 @@
+/** What an outlet needs of a socket (a `ws` WebSocket). */
+export interface FrameSocket {
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(data: Buffer, options: { binary: boolean }, cb?: (err?: Error) => void): void;
+}
+
+/** A result's serialised payload, or the promise of it while its document still loads. */
+export type Payload = Buffer | Promise<Buffer>;
+
+/** Bytes a socket may hold unsent before an outlet waits for it. */
+export const HIGH_WATER = 256 * 1024;
+const TEXT = { binary: false } as const;
+
+export interface OutletOptions {
+  /** The whole frame to send for a payload. */
+  frameOf: (payload: Buffer) => Buffer;
+  /** A payload failed: the outlet drops what waits; close the connection. */
+  fail: (err: unknown) => void;
+  /** Frames that may wait; one more and `push` refuses it (the client is too slow). */
+  max: number;
+  highWater?: number;
+}
+
+/**
+ * One subscription's way to its socket, in order. A frame goes straight onto the socket when nothing
+ * waits before it (no promise, no queue: the common case, as a bare broadcaster writes); otherwise it
+ * waits behind a payload still executing, or for a socket holding more than `highWater` unsent to
+ * take the frame before it. At most `max` frames wait.
+ */
+export class Outlet {
+  private readonly queue: Payload[] = [];
+  private busy = false;
+  private idlers: (() => void)[] = [];
+  private readonly highWater: number;
+
+  constructor(
+    private readonly socket: FrameSocket,
+    private readonly o: OutletOptions,
+  ) {
+    this.highWater = o.highWater ?? HIGH_WATER;
+  }
+
+  /** Sends the payload's frame after those before it. false: `max` frames wait already (refused). */
+  push(payload: Payload): boolean {
+    if (!this.busy && Buffer.isBuffer(payload) && this.socket.bufferedAmount < this.highWater) {
+      if (this.socket.readyState === this.socket.OPEN) this.socket.send(this.o.frameOf(payload), TEXT);
+      return true;
+    }
+    if (this.queue.length >= this.o.max) return false;
+    this.queue.push(payload);
+    if (!this.busy) void this.flush();
+    return true;
+  }
+
+  /** Settles when no frame waits. */
+  idle(): Promise<void> {
+    return this.busy ? new Promise((resolve) => this.idlers.push(resolve)) : Promise.resolve();
+  }
+
+  private async flush(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.queue.length) {
+        const payload = await this.queue[0]!;
+        if (this.socket.readyState !== this.socket.OPEN) break;
+        const frame = this.o.frameOf(payload);
+        if (this.socket.bufferedAmount < this.highWater) this.socket.send(frame, TEXT);
+        else await new Promise<void>((resolve) => this.socket.send(frame, TEXT, () => resolve()));
+        this.queue.shift();
+      }
+    } catch (err) {
+      this.o.fail(err);
+    } finally {
+      // In the same step as the loop's last check: a push from now on starts a new flush.
+      this.queue.length = 0;
+      this.busy = false;
+      for (const resolve of this.idlers.splice(0)) resolve();
+    }
+  }
+}
