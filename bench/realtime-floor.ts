@@ -5,9 +5,11 @@
  * once into Docket's own `next` frame (bench/realtime-shared.ts) and written to every client whose
  * filter and rights select it (the same `deliverable` check Docket's streams make). No authentication
  * (a client says who it is in its first message), no GraphQL, no per-client work beyond the check and
- * the write. Started by bench/realtime.ts with --expose-gc.
+ * the write (with BENCH_WS_FLOOR_CORK=1, the frames of one read leave in one write per socket, as
+ * Docket's do). Started by bench/realtime.ts with --expose-gc.
  */
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { deliverable, type Audience, type EventFilter } from '../src/events/event-filter.js';
@@ -24,11 +26,15 @@ import {
 
 interface Subscriber {
   socket: WebSocket;
+  /** The TCP stream under it. */
+  stream: Duplex;
   audience: Audience;
   filter: EventFilter;
 }
 
 const BATCH = 500;
+/** BENCH_WS_FLOOR_CORK=1: each read's frames leave in one write per socket, as Docket's do. */
+const cork = process.env.BENCH_WS_FLOOR_CORK === '1';
 const POLL_MS = 2000;
 
 async function main(): Promise<void> {
@@ -38,7 +44,7 @@ async function main(): Promise<void> {
 
   const subscribers = new Set<Subscriber>();
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1_048_576 });
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, req) => {
     let sub: Subscriber | undefined;
     socket.on('error', () => socket.terminate());
     socket.once('message', (data) => {
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
         const hello = JSON.parse(String(data)) as FloorHello;
         sub = {
           socket,
+          stream: req.socket,
           audience: { actor: hello.actor, visibility: { requestersSeeOrganizationTickets } },
           filter: hello.filter,
         };
@@ -90,14 +97,21 @@ async function main(): Promise<void> {
           offered.seqs.push(Number(row.seq));
           offered.times.push(t);
         }
+        const corked = new Set<Duplex>();
         for (const row of rows) {
           const e = rowToFeedEvent(row);
           const frame = Buffer.from(nextFrame(e));
           for (const s of subscribers) {
-            if (deliverable(s.audience, s.filter, e)) s.socket.send(frame, { binary: false });
+            if (!deliverable(s.audience, s.filter, e)) continue;
+            if (cork && !corked.has(s.stream)) {
+              s.stream.cork();
+              corked.add(s.stream);
+            }
+            s.socket.send(frame, { binary: false });
           }
           cursor = e.seq;
         }
+        for (const stream of corked) stream.uncork();
         if (rows.length < BATCH) break;
       }
     } while (again && !stopped);

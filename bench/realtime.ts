@@ -73,6 +73,8 @@ export interface RealtimeSettings {
   drainMs: number;
   /** A folder: write there a CPU profile of the Docket process for each round (bursts until the last delivery). */
   profileDir?: string;
+  /** The floor also coalesces each read's frames per socket (BENCH_WS_FLOOR_CORK=1), as Docket does. */
+  floorCork: boolean;
 }
 
 export function realtimeSettingsFromEnv(): RealtimeSettings {
@@ -91,6 +93,7 @@ export function realtimeSettingsFromEnv(): RealtimeSettings {
     writerPool: Math.round(numberFromEnv('BENCH_WS_WRITER_POOL', 20, 1)),
     drainMs: numberFromEnv('BENCH_WS_DRAIN_MS', 15_000, 1000),
     profileDir: process.env.BENCH_WS_PROFILE || undefined,
+    floorCork: process.env.BENCH_WS_FLOOR_CORK === '1',
   };
 }
 
@@ -1005,7 +1008,7 @@ function report(
     );
     const rows = [
       ['Docket (graphql-ws, shared execute)', d],
-      ['floor (ws + LISTEN + one stringify)', f],
+      [`floor (ws + LISTEN + one stringify${s.floorCork ? ' + cork' : ''})`, f],
     ] as const;
     out.push(
       table([

@@ -10,6 +10,7 @@ import {
   SlaAlertsDocument,
   TicketEventSeqsDocument,
   TicketEventsDocument,
+  UpdateTicketDocument,
 } from './generated/graphql.js';
 import { flows } from './support/flows.js';
 import { ManualClock, startTestServer, uuidOf, type TestServer } from './support/harness.js';
@@ -232,6 +233,93 @@ describe('realtime subscriptions', () => {
       expect(plain.results.map((r) => r.data!.ticketEvents.seq).filter((q) => q > start)).toEqual(expected);
       expect(loads.results.every((r) => r.data!.ticketEvents.ticket.subject.startsWith('Order'))).toBe(true);
     }
+  });
+
+  it('each filter gets, live, exactly the events its own query of the log selects', async () => {
+    const tickets = await Promise.all(
+      [RITA, SAM, UMA, RITA, SAM].map((e, i) => f.create(e, { subject: `Filed ${i}` })),
+    );
+    const ids = tickets.map((t) => uuidOf(t.id));
+    // Two of them on a team (the others on none).
+    const [{ id: team }] = await s.sql<{ id: string }>('select id from team order by key limit 1');
+    for (const t of [tickets[1]!, tickets[3]!]) {
+      const res = await s.gql(
+        UpdateTicketDocument,
+        { input: { ticketId: t.id, teamId: team } },
+        await f.token(AGENT),
+      );
+      expect(res.data!.updateTicket.errors).toEqual([]);
+    }
+    const facts = await s.sql<{
+      team_id: string | null;
+      assignee_id: string | null;
+      organization_id: string | null;
+    }>('select team_id, assignee_id, organization_id from ticket where id = any($1::uuid[])', [ids]);
+    const some = (k: keyof (typeof facts)[number]) => facts.map((r) => r[k]).find((v) => v !== null)!;
+    // Each filter, and the log's selection of the same events.
+    const cases: { email: string; filter: Record<string, string[]>; where: string; value: unknown }[] = [
+      { email: AGENT, filter: { teamIds: [some('team_id')] }, where: 'team_id = $2', value: some('team_id') },
+      {
+        email: AGENT,
+        filter: { assigneeIds: [some('assignee_id')] },
+        where: 'assignee_id = $2',
+        value: some('assignee_id'),
+      },
+      {
+        email: AGENT,
+        filter: { organizationIds: [some('organization_id')] },
+        where: 'organization_id = $2',
+        value: some('organization_id'),
+      },
+      {
+        email: AGENT,
+        filter: { ticketIds: [tickets[0]!.id, tickets[2]!.id] },
+        where: 'ticket_id = any($2::uuid[])',
+        value: [ids[0], ids[2]],
+      },
+      { email: AGENT, filter: {}, where: '$2::text is null', value: null },
+      {
+        email: RITA,
+        filter: {},
+        where: 'requester_id = (select id from app_user where email = $2) and not internal',
+        value: RITA,
+      },
+    ];
+    const live = await Promise.all(
+      cases.map(async (c) => (await conn(c.email)).subscribe(TicketEventSeqsDocument, { filter: c.filter })),
+    );
+    await sleep(200);
+    const start = await lastSeq();
+    await Promise.all(
+      tickets.map(async (t, i) => {
+        await f.comment(AGENT, { ticketId: t.id, body: `public ${i}` });
+        await f.comment(AGENT, { ticketId: t.id, body: `internal ${i}`, internal: true });
+      }),
+    );
+    const expected = await Promise.all(
+      cases.map(async (c) =>
+        (
+          await s.sql<{ seq: string }>(
+            `select seq from ticket_event where seq > $1 and ${c.where} order by seq`,
+            [start, c.value],
+          )
+        ).map((r) => Number(r.seq)),
+      ),
+    );
+    for (const [i, seqs] of expected.entries()) {
+      expect({ filter: cases[i]!.filter, selected: seqs.length > 0 }).toEqual({
+        filter: cases[i]!.filter,
+        selected: true,
+      });
+      await live[i]!.take(seqs.length);
+    }
+    await sleep(300); // anything more would have arrived by now
+    expect(
+      cases.map((c, i) => ({
+        filter: c.filter,
+        seqs: live[i]!.results.map((r) => r.data!.ticketEvents.seq),
+      })),
+    ).toEqual(cases.map((c, i) => ({ filter: c.filter, seqs: expected[i] })));
   });
 
   it('never delivers an event of a transaction that rolled back, and the sequence stays gapless', async () => {

@@ -124,7 +124,8 @@ export interface TicketOwnership {
 export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: VisibilityOptions): boolean {
   if (isStaff(actor)) return true;
   if (actor.kind === 'PARTNER') return actor.partnerId !== undefined && owner.partnerId === actor.partnerId;
-  if (actor.kind !== 'REQUESTER') return false;
+  // A requester is someone: without an identity, nothing is theirs.
+  if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return false;
   if (owner.requesterId === actor.userId) return true;
   return (
     opts.requestersSeeOrganizationTickets &&

@@ -2,11 +2,17 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { readRows } from '../db/read.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitSignal } from './commit-signal.js';
+import type { IndexedFact, Selector } from './event-filter.js';
 import { FEED_EVENT_COLUMNS, rowToFeedEvent, type FeedEvent, type FeedEventRow } from './feed-event.js';
 
-/** Receives every committed event, in sequence order, once. Must be quick and must not throw. */
+/**
+ * Receives committed events, in sequence order, each once: every event, or with `selectors` only
+ * those they select (see selectorsOf). Must be quick and must not throw.
+ */
 export interface FeedListener {
-  offer(events: readonly FeedEvent[]): void;
+  offer(event: FeedEvent): void;
+  /** Fixed for the listener's life. */
+  readonly selectors?: readonly Selector[];
 }
 
 export interface EventFeedOptions {
@@ -25,10 +31,20 @@ export interface EventFeedOptions {
  * process, however many subscribers. The sequence is gapless in commit order (see event-log.ts), so
  * `seq > position` after a commit signal returns exactly the events not yet seen, and never an event
  * of a transaction that rolled back.
+ *
+ * Listeners are filed by their selectors (a team, an assignee, a requester, …), so an event is offered
+ * only to those filed under one of its facts, plus those that take everything: with thousands of
+ * subscribers, each event costs the few that may want it, not a check of every one.
  */
 export class EventFeed {
   private cursor = 0;
-  private readonly listeners = new Set<FeedListener>();
+  /** Every listener, and its selectors when it has any. */
+  private readonly listeners = new Map<FeedListener, readonly Selector[] | undefined>();
+  /** Listeners without selectors. */
+  private readonly everything = new Set<FeedListener>();
+  private readonly index = new Map<IndexedFact, Map<string, Set<FeedListener>>>();
+  /** Listeners filed under more than one fact (an event may select them twice): the last seq offered. */
+  private readonly multi = new Map<FeedListener, number>();
   private reading?: Promise<void>;
   private again = false;
   private poll?: NodeJS.Timeout;
@@ -53,11 +69,36 @@ export class EventFeed {
   }
 
   add(listener: FeedListener): void {
-    this.listeners.add(listener);
+    if (this.listeners.has(listener)) return;
+    const { selectors } = listener;
+    this.listeners.set(listener, selectors);
+    if (!selectors) return void this.everything.add(listener);
+    if (selectors.length > 1) this.multi.set(listener, 0);
+    for (const { fact, values } of selectors) {
+      let byValue = this.index.get(fact);
+      if (!byValue) this.index.set(fact, (byValue = new Map()));
+      for (const v of values) {
+        let filed = byValue.get(v);
+        if (!filed) byValue.set(v, (filed = new Set()));
+        filed.add(listener);
+      }
+    }
   }
 
   remove(listener: FeedListener): void {
+    if (!this.listeners.has(listener)) return;
+    const selectors = this.listeners.get(listener);
     this.listeners.delete(listener);
+    this.everything.delete(listener);
+    this.multi.delete(listener);
+    for (const { fact, values } of selectors ?? []) {
+      const byValue = this.index.get(fact)!;
+      for (const v of values) {
+        const filed = byValue.get(v);
+        filed?.delete(listener);
+        if (filed?.size === 0) byValue.delete(v);
+      }
+    }
   }
 
   get listenerCount(): number {
@@ -93,10 +134,26 @@ export class EventFeed {
         if (rows.length === 0 || this.stopped) break;
         const events = rows.map(rowToFeedEvent);
         this.cursor = events.at(-1)!.seq;
-        for (const l of this.listeners) l.offer(events);
+        for (const e of events) this.offer(e);
         if (rows.length < batch) break;
       }
     } while (this.again && !this.stopped);
+  }
+
+  private offer(e: FeedEvent): void {
+    for (const l of this.everything) l.offer(e);
+    for (const [fact, byValue] of this.index) {
+      const v = e[fact];
+      const filed = v === undefined ? undefined : byValue.get(v);
+      if (!filed) continue;
+      for (const l of filed) {
+        if (this.multi.size && this.multi.has(l)) {
+          if (this.multi.get(l) === e.seq) continue;
+          this.multi.set(l, e.seq);
+        }
+        l.offer(e);
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Actor } from '../access/actor.js';
 import { Priority } from '../shared/enums.js';
-import { deliverable, deliverableSql, matchesFilter, type Audience } from './event-filter.js';
+import fc from 'fast-check';
+import {
+  deliverable,
+  deliverableSql,
+  matchesFilter,
+  selectorsOf,
+  type Audience,
+  type EventFilter,
+  type Selector,
+} from './event-filter.js';
 import { TicketEventType } from './event-types.js';
 import type { FeedEvent } from './feed-event.js';
 
@@ -91,5 +100,73 @@ describe('deliverableSql mirrors deliverable', () => {
       'not internal and (requester_id = ?::uuid or organization_id = ?::uuid)',
     );
     expect(deliverableSql(audience({ kind: 'PARTNER' }), {}).where).toBe('false');
+  });
+});
+
+describe('selectorsOf: where the feed files a subscriber', () => {
+  it('files staff by their narrowest filter, and takes every event without one', () => {
+    expect(selectorsOf(agent, {})).toBeUndefined();
+    expect(selectorsOf(agent, { teamIds: [TEAM], priorities: [Priority.HIGH] })).toEqual([
+      { fact: 'teamId', values: [TEAM] },
+    ]);
+    expect(selectorsOf(agent, { teamIds: [TEAM], assigneeIds: [SAM] })).toEqual([
+      { fact: 'assigneeId', values: [SAM] },
+    ]);
+    expect(selectorsOf(agent, { ticketIds: [] })).toEqual([{ fact: 'ticketId', values: [] }]);
+  });
+
+  it('files requesters and partners by their rights: own tickets, and the organization’s when visible', () => {
+    expect(selectorsOf(rita, {})).toEqual([{ fact: 'requesterId', values: [RITA] }]);
+    expect(selectorsOf(audience(sam.actor, true), {})).toEqual([
+      { fact: 'requesterId', values: [SAM] },
+      { fact: 'organizationId', values: [ACME] },
+    ]);
+    expect(selectorsOf(audience({ kind: 'PARTNER', partnerId: TEAM }), {})).toEqual([
+      { fact: 'partnerId', values: [TEAM] },
+    ]);
+    expect(selectorsOf(audience({ kind: 'PARTNER' }), {})).toEqual([]);
+  });
+
+  it('never leaves out an event the subscriber may be delivered (property)', () => {
+    const id = fc.constantFrom(RITA, SAM, ACME, TEAM);
+    const maybe = fc.option(id, { nil: undefined });
+    const list = fc.option(fc.uniqueArray(id, { minLength: 1, maxLength: 3 }), { nil: undefined, freq: 2 });
+    const actor = fc.record({
+      kind: fc.constantFrom('AGENT', 'ADMIN', 'REQUESTER', 'PARTNER', 'SYSTEM'),
+      userId: maybe,
+      organizationId: maybe,
+      partnerId: maybe,
+    }) as fc.Arbitrary<Actor>;
+    const filter: fc.Arbitrary<EventFilter> = fc.record({
+      ticketIds: list,
+      teamIds: list,
+      assigneeIds: list,
+      organizationIds: list,
+    });
+    const facts = fc.record({
+      ticketId: id,
+      requesterId: maybe,
+      organizationId: maybe,
+      teamId: maybe,
+      assigneeId: maybe,
+      partnerId: maybe,
+      internal: fc.boolean(),
+    });
+    const selects = (selectors: readonly Selector[] | undefined, e: FeedEvent) =>
+      selectors === undefined ||
+      selectors.some(({ fact, values }) => e[fact] !== undefined && values.includes(e[fact]));
+    let delivered = 0;
+    fc.assert(
+      fc.property(actor, fc.boolean(), filter, facts, (a, orgVisible, f, over) => {
+        const e = event(over);
+        const who = audience(a, orgVisible);
+        if (!deliverable(who, f, e)) return true;
+        delivered++;
+        return selects(selectorsOf(who, f), e);
+      }),
+      { numRuns: 5000 },
+    );
+    // The property was tested on deliveries, not only on refusals.
+    expect(delivered).toBeGreaterThan(500);
   });
 });

@@ -87,3 +87,38 @@ export function deliverableSql(a: Audience, f: EventFilter): { where: string; va
   }
   return { where: parts.length ? parts.join(' and ') : 'true', values };
 }
+
+/** The facts of an event the feed indexes its listeners by. */
+export type IndexedFact =
+  'ticketId' | 'requesterId' | 'organizationId' | 'partnerId' | 'assigneeId' | 'teamId';
+
+/** The events whose `fact` is one of `values`. */
+export interface Selector {
+  fact: IndexedFact;
+  values: readonly string[];
+}
+
+/**
+ * Where the feed files a subscriber, so that an event is checked only against subscribers that might
+ * take it: every event `deliverable(a, f, ·)` accepts has, for at least one selector, its fact among
+ * that selector's values. `undefined`: any event may be (staff with no narrowing filter); `[]`: none.
+ * The narrowest is chosen: named tickets, then the rights of a requester or partner, then assignees,
+ * teams, organizations.
+ */
+export function selectorsOf(a: Audience, f: EventFilter): readonly Selector[] | undefined {
+  if (f.ticketIds) return [{ fact: 'ticketId', values: f.ticketIds }];
+  const { actor } = a;
+  if (!isStaff(actor)) {
+    if (actor.kind === 'PARTNER')
+      return actor.partnerId === undefined ? [] : [{ fact: 'partnerId', values: [actor.partnerId] }];
+    if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return [];
+    const own: Selector[] = [{ fact: 'requesterId', values: [actor.userId] }];
+    if (a.visibility.requestersSeeOrganizationTickets && actor.organizationId !== undefined)
+      own.push({ fact: 'organizationId', values: [actor.organizationId] });
+    return own;
+  }
+  if (f.assigneeIds) return [{ fact: 'assigneeId', values: f.assigneeIds }];
+  if (f.teamIds) return [{ fact: 'teamId', values: f.teamIds }];
+  if (f.organizationIds) return [{ fact: 'organizationId', values: f.organizationIds }];
+  return undefined;
+}

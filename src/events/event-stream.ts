@@ -1,7 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readRows } from '../db/read.js';
 import type { EventFeed, FeedListener } from './event-feed.js';
-import { deliverable, deliverableSql, type Audience, type EventFilter } from './event-filter.js';
+import {
+  deliverable,
+  deliverableSql,
+  selectorsOf,
+  type Audience,
+  type EventFilter,
+  type Selector,
+} from './event-filter.js';
 import { FEED_EVENT_COLUMNS, rowToFeedEvent, type FeedEvent, type FeedEventRow } from './feed-event.js';
 
 export interface EventStreamOptions {
@@ -47,33 +54,33 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   /** Settles when the stream ends (unsubscribed, overflowed or closed). */
   readonly ended = new Promise<void>((resolve) => (this.onEnd = resolve));
 
+  readonly selectors: readonly Selector[] | undefined;
+
   constructor(private readonly o: EventStreamOptions) {
+    this.selectors = selectorsOf(o.audience, o.filter);
     this.replaying = o.after !== undefined;
     this.lastQueued = o.after ?? o.feed.position;
     o.feed.add(this);
   }
 
-  offer(events: readonly FeedEvent[]): void {
-    if (this.done) return;
-    for (const e of events) {
-      if (e.seq <= this.lastQueued || !deliverable(this.o.audience, this.o.filter, e)) continue;
-      if (this.replaying) {
-        if (this.pending.length >= this.o.maxBuffered) {
-          this.pending = [];
-          this.pendingLost = true;
-        } else this.pending.push(e);
-        continue;
-      }
-      this.lastQueued = e.seq;
-      if (this.sink) {
-        if (!this.sink(e)) return this.overflow();
-      } else if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w({ value: e, done: false });
-      } else if (this.buffer.length >= this.o.maxBuffered) return this.overflow();
-      else this.buffer.push(e);
+  offer(e: FeedEvent): void {
+    if (this.done || e.seq <= this.lastQueued || !deliverable(this.o.audience, this.o.filter, e)) return;
+    if (this.replaying) {
+      if (this.pending.length >= this.o.maxBuffered) {
+        this.pending = [];
+        this.pendingLost = true;
+      } else this.pending.push(e);
+      return;
     }
+    this.lastQueued = e.seq;
+    if (this.sink) {
+      if (!this.sink(e)) this.overflow();
+    } else if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: e, done: false });
+    } else if (this.buffer.length >= this.o.maxBuffered) this.overflow();
+    else this.buffer.push(e);
   }
 
   /**

@@ -31,13 +31,16 @@ const tick = () => new Promise((r) => setImmediate(r));
 function outlet(max = 3) {
   const socket = new FakeSocket();
   const failures: unknown[] = [];
+  /** What the TCP stream was told, in order. */
+  const stream: string[] = [];
   const o = new Outlet(socket, {
     frameOf: (p) => Buffer.concat([b('<'), p, b('>')]),
     fail: (err) => failures.push(err),
     max,
     highWater: HIGH,
+    stream: { cork: () => stream.push('cork'), uncork: () => stream.push('uncork') },
   });
-  return { socket, o, failures };
+  return { socket, o, failures, stream };
 }
 
 function deferred() {
@@ -56,6 +59,18 @@ describe('Outlet', () => {
     expect(o.push(b('1'))).toBe(true);
     expect(o.push(b('2'))).toBe(true);
     expect(socket.sent).toEqual(['<1>', '<2>']);
+  });
+
+  it('corks the stream once for the frames sent in one step, and uncorks it on the next tick', async () => {
+    const { o, stream } = outlet();
+    o.push(b('1'));
+    o.push(b('2'));
+    expect(stream).toEqual(['cork']);
+    await new Promise((r) => process.nextTick(r));
+    expect(stream).toEqual(['cork', 'uncork']);
+    o.push(b('3'));
+    await new Promise((r) => process.nextTick(r));
+    expect(stream).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
 
   it('keeps order: ready payloads wait behind one still executing', async () => {

@@ -13,6 +13,12 @@ export type Payload = Buffer | Promise<Buffer>;
 export const HIGH_WATER = 256 * 1024;
 const TEXT = { binary: false } as const;
 
+/** The connection's TCP stream under the WebSocket: frames written in one step leave in one write. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 export interface OutletOptions {
   /** The whole frame to send for a payload. */
   frameOf: (payload: Buffer) => Buffer;
@@ -21,6 +27,12 @@ export interface OutletOptions {
   /** Frames that may wait; one more and `push` refuses it (the client is too slow). */
   max: number;
   highWater?: number;
+  /**
+   * Frames sent straight in one step (the feed hands a whole read to its subscribers synchronously)
+   * are coalesced into one system call: the stream is corked at the first and uncorked on the next
+   * tick, as Node's HTTP server does with responses.
+   */
+  stream?: Corkable;
 }
 
 /**
@@ -33,7 +45,12 @@ export class Outlet {
   private readonly queue: Payload[] = [];
   private busy = false;
   private idlers: (() => void)[] = [];
+  private corked = false;
   private readonly highWater: number;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.o.stream!.uncork();
+  };
 
   constructor(
     private readonly socket: FrameSocket,
@@ -45,7 +62,13 @@ export class Outlet {
   /** Sends the payload's frame after those before it. false: `max` frames wait already (refused). */
   push(payload: Payload): boolean {
     if (!this.busy && Buffer.isBuffer(payload) && this.socket.bufferedAmount < this.highWater) {
-      if (this.socket.readyState === this.socket.OPEN) this.socket.send(this.o.frameOf(payload), TEXT);
+      if (this.socket.readyState !== this.socket.OPEN) return true;
+      if (this.o.stream && !this.corked) {
+        this.corked = true;
+        this.o.stream.cork();
+        process.nextTick(this.uncork);
+      }
+      this.socket.send(this.o.frameOf(payload), TEXT);
       return true;
     }
     if (this.queue.length >= this.o.max) return false;

@@ -13,6 +13,7 @@ import {
 import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Actor } from '../access/actor.js';
 import { authenticate } from '../access/authenticate.js';
@@ -137,6 +138,10 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   const contextFor = (actor: Actor, socket: WebSocket): RequestContext =>
     lazyContext(actor, { hub: deps.realtime, close: (code, reason) => socket.close(code, reason) });
 
+  /** Each WebSocket's TCP stream (the upgrade request's socket, which `ws` writes to). */
+  const streams = new WeakMap<WebSocket, Duplex>();
+  wss.on('connection', (socket, req) => streams.set(socket, req.socket));
+
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
 
   // Parsed and validated once per distinct query text, shared by every subscription that sends it
@@ -224,7 +229,12 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       logger.error({ err }, 'a subscription failed: closing its connection');
       socket.close(CloseCodes.INTERNAL_ERROR, 'Internal server error');
     };
-    const outlet = new Outlet(socket, { frameOf, fail, max: deps.config.realtime.maxBuffered });
+    const outlet = new Outlet(socket, {
+      frameOf,
+      fail,
+      max: deps.config.realtime.maxBuffered,
+      stream: streams.get(socket),
+    });
     // Live events are handed over synchronously by the feed, in its read loop: executed (once per
     // group) and written without a promise per subscriber; an outlet with more waiting than
     // REALTIME_BUFFER ends the stream, which closes the connection as too slow.
