@@ -4,7 +4,7 @@ import { organizationFromRow, planFromRow, teamFromRow, userFromRow } from '../d
 import type { Team } from '../directory/team.entity.js';
 import { TICKET_COLUMNS, ticketFromRow } from '../ticket/ticket-read.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
-import type { StoredEvent } from '../sla/sla-service.js';
+import { CLOCK_EVENTS_SQL, type StoredEvent } from '../sla/sla-service.js';
 
 export interface SlaHeader {
   ticket_id: string;
@@ -73,7 +73,7 @@ export function createLoaders(em: EntityManager) {
       const map = new Map(rows.map((r) => [r.ticket_id, r]));
       return ids.map((id) => map.get(id));
     }),
-    /** Each ticket's event history (what the SLA clock is computed from), oldest first. */
+    /** Each ticket's history as the SLA clock reads it (CLOCK_EVENTS_SQL), oldest first. */
     history: new DataLoader<string, StoredEvent[]>(async (ids) => {
       const rows = await readRows<{
         ticket_id: string;
@@ -82,7 +82,8 @@ export function createLoaders(em: EntityManager) {
         occurred_at: Date | string;
       }>(
         em,
-        'select ticket_id, type, payload, occurred_at from ticket_event where ticket_id = any(?::uuid[]) order by seq',
+        `select ticket_id, type, payload, occurred_at from ticket_event
+          where ticket_id = any(?::uuid[]) and ${CLOCK_EVENTS_SQL} order by seq`,
         [sqlArray(ids)],
       );
       const map = new Map<string, StoredEvent[]>(ids.map((id) => [id, []]));

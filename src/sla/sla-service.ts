@@ -131,6 +131,12 @@ export interface StoredEvent {
   occurredAt: Date;
 }
 
+/**
+ * The event types the clock reads (see timelineOf): its history is read with this condition, so a
+ * long-lived ticket's assignments, updates and SLA events are not read again on every change.
+ */
+export const CLOCK_EVENTS_SQL = `type in ('${TicketEventType.TICKET_CREATED}', '${TicketEventType.STATUS_CHANGED}', '${TicketEventType.COMMENT_ADDED}')`;
+
 /** The clock's view of a ticket's history: statuses (with categories), public agent replies, requester replies. */
 export function timelineOf(
   events: StoredEvent[],
@@ -182,7 +188,7 @@ export async function evaluateTicketSla(
   const sla = await em.findOne(TicketSla, { ticketId: ticket.id });
   if (!sla) return undefined;
   const stored = await em.execute<{ type: string; payload: Record<string, unknown>; occurred_at: string }[]>(
-    'select type, payload, occurred_at from ticket_event where ticket_id = ? order by seq',
+    `select type, payload, occurred_at from ticket_event where ticket_id = ? and ${CLOCK_EVENTS_SQL} order by seq`,
     [ticket.id],
   );
   const events: StoredEvent[] = [
