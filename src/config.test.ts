@@ -16,7 +16,12 @@ describe('loadConfig', () => {
   it('takes the defaults, including the scheduler’s and the realtime ones', () => {
     const c = loadConfig(base);
     expect(c.scheduler).toEqual({ pollMs: 1000, lockLifetimeMs: 60_000, lockLimit: 300 });
-    expect(c.realtime).toEqual({ pollMs: 2000, maxBuffered: 1000, keepAliveMs: 12_000 });
+    expect(c.realtime).toEqual({
+      pollMs: 2000,
+      maxBuffered: 1000,
+      keepAliveMs: 12_000,
+      maxSubscriptions: 100,
+    });
     expect(c.jwt.jwks).toBeUndefined();
     expect(c.jwt.createRequesters).toBe(false);
     expect(c.limits).toEqual({
@@ -38,6 +43,9 @@ describe('loadConfig', () => {
     expect(fails({ PORT: 'eighty' })).toMatch(/^Invalid configuration: PORT .*\(got "eighty"\)$/);
     expect(fails({ REALTIME_BUFFER: '5' })).toBe(
       'Invalid configuration: REALTIME_BUFFER must be at least 10 (got "5")',
+    );
+    expect(fails({ WS_MAX_SUBSCRIPTIONS: '0' })).toBe(
+      'Invalid configuration: WS_MAX_SUBSCRIPTIONS must be at least 1 (got "0")',
     );
     expect(fails({ JWT_SECRET: 'short-secret' })).not.toContain('short-secret');
   });

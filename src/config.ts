@@ -72,6 +72,11 @@ const schema = z.object({
     .int()
     .min(0, 'must be 0 (off) or more')
     .default(12_000),
+  WS_MAX_SUBSCRIPTIONS: z.coerce
+    .number({ message: 'must be a number of subscriptions' })
+    .int()
+    .min(1, 'must be at least 1')
+    .default(100),
   MAX_QUERY_DEPTH: z.coerce
     .number({ message: 'must be a number' })
     .int()
@@ -153,7 +158,7 @@ export interface Config {
     introspection: boolean;
   };
   /** Subscriptions: how often the feed reads the log without a NOTIFY, events held per slow subscriber, WS pings. */
-  realtime: { pollMs: number; maxBuffered: number; keepAliveMs: number };
+  realtime: { pollMs: number; maxBuffered: number; keepAliveMs: number; maxSubscriptions: number };
   dataDir: string;
   embeddedPgPort: number;
   dbPoolMax: number;
@@ -233,7 +238,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keyPerMinute: e.RATE_LIMIT_KEY_PER_MINUTE,
       introspection: truthy(e.INTROSPECTION, e.NODE_ENV !== 'production'),
     },
-    realtime: { pollMs: e.REALTIME_POLL_MS, maxBuffered: e.REALTIME_BUFFER, keepAliveMs: e.WS_KEEPALIVE_MS },
+    realtime: {
+      pollMs: e.REALTIME_POLL_MS,
+      maxBuffered: e.REALTIME_BUFFER,
+      keepAliveMs: e.WS_KEEPALIVE_MS,
+      maxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    },
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dbPoolMax: e.DB_POOL_MAX,

@@ -406,12 +406,12 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Pr
   }
 }
 
-describe('a slow consumer', () => {
+describe('limits per connection', () => {
   let s: TestServer;
   let f: ReturnType<typeof flows>;
 
   beforeAll(async () => {
-    s = await startTestServer({ env: { REALTIME_BUFFER: '20' } });
+    s = await startTestServer({ env: { REALTIME_BUFFER: '20', WS_MAX_SUBSCRIPTIONS: '3' } });
     f = flows(s);
   });
   afterAll(() => s.close());
@@ -490,4 +490,26 @@ describe('a slow consumer', () => {
     expect(lagging.seqs['2']).toEqual(expected);
     lagging.socket.close();
   }, 60_000);
+
+  it('refuses a subscription past WS_MAX_SUBSCRIPTIONS open on one connection, and takes one again after a complete', async () => {
+    const c = connect(s.url, await f.token(AGENT));
+    const open = [1, 2, 3].map(() => c.subscribe(TicketEventSeqsDocument, {}));
+    await sleep(300);
+    const refused = c.subscribe(TicketEventSeqsDocument, {});
+    await refused.ended;
+    expect(refused.results[0]!.errors![0]).toMatchObject({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } });
+    // The others still run, on the same connection.
+    const t = await f.create(RITA, { subject: 'Still counted' });
+    const [{ n }] = await s.sql<{ n: string }>('select last_seq as n from event_sequence');
+    for (const sub of open)
+      await waitFor(() => sub.results.at(-1)?.data?.ticketEvents.seq === Number(n), 10_000);
+    expect(open[0]!.results.at(-1)!.data!.ticketEvents.ticketId).toBe(t.id);
+    open[0]!.unsubscribe();
+    await sleep(300);
+    const again = c.subscribe(TicketEventSeqsDocument, {});
+    await f.comment(AGENT, { ticketId: t.id, body: 'seen by the new one' });
+    await again.take(1);
+    expect(again.results[0]!.errors).toBeUndefined();
+    await c.dispose();
+  });
 });

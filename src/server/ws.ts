@@ -280,7 +280,16 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   const server = useServer<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        // This one is already reserved among the connection's subscriptions.
+        const max = deps.config.realtime.maxSubscriptions;
+        if (Object.keys(ctx.subscriptions).length > max)
+          return [
+            new GraphQLError(
+              `At most ${max} subscriptions per connection: complete one first, or filter more widely`,
+              { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
+            ),
+          ];
         const d = documentFor(payload.query);
         if (Array.isArray(d)) return d as GraphQLError[];
         return {
