@@ -15,7 +15,7 @@ export interface NewEvent {
 export const EVENTS_CHANNEL = 'docket_events';
 
 /**
- * Appends events to the log as the LAST statements of the writing transaction.
+ * Appends events to the log as the LAST statement of the writing transaction.
  *
  * Why not a plain bigserial: a sequence hands out numbers at insert time, so a transaction that took
  * 41 can commit after one that took 42, and a reader that saw 42 would skip 41 forever. Here the
@@ -31,14 +31,7 @@ export const EVENTS_CHANNEL = 'docket_events';
  */
 export async function appendEvents(em: EntityManager, events: NewEvent[]): Promise<number[]> {
   if (events.length === 0) return [];
-  const [{ last_seq }] = await em.execute<[{ last_seq: string }]>(
-    'update event_sequence set last_seq = last_seq + ? where id = 1 returning last_seq',
-    [events.length],
-  );
-  const first = Number(last_seq) - events.length + 1;
-  const seqs = events.map((_, i) => first + i);
-  const rows = events.map((e, i) => ({
-    seq: seqs[i],
+  const rows = events.map((e) => ({
     ticket_id: e.ticketId,
     type: e.type,
     actor_kind: e.actor.kind,
@@ -48,17 +41,25 @@ export async function appendEvents(em: EntityManager, events: NewEvent[]): Promi
     internal: e.internal ?? false,
     occurred_at: e.occurredAt.toISOString(),
   }));
-  await em.execute(
-    `with added as (
+  // One statement (one round trip): take the numbers, insert the rows with them, NOTIFY the last.
+  const [{ last_seq }] = await em.execute<[{ last_seq: string }]>(
+    `with numbers as (
+       update event_sequence set last_seq = last_seq + ? where id = 1 returning last_seq
+     ), added as (
        insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at,
          requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id)
-       select e.*, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority, t.partner_id
-         from jsonb_to_recordset(?::jsonb) as e(seq bigint, ticket_id uuid, type text, actor_kind text,
-           actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz)
+       select n.last_seq - ? + e.ord, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.api_key_id, e.payload, e.internal,
+           e.occurred_at, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority,
+           t.partner_id
+         from numbers n
+         cross join rows from (jsonb_to_recordset(?::jsonb) as (ticket_id uuid, type text, actor_kind text,
+           actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz))
+           with ordinality as e(ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at, ord)
          left join ticket t on t.id = e.ticket_id
        returning 1)
-     select pg_notify(?, ?)`,
-    [JSON.stringify(rows), EVENTS_CHANNEL, String(seqs.at(-1))],
+     select last_seq, pg_notify(?, last_seq::text) from numbers`,
+    [events.length, events.length, JSON.stringify(rows), EVENTS_CHANNEL],
   );
-  return seqs;
+  const first = Number(last_seq) - events.length + 1;
+  return events.map((_, i) => first + i);
 }
