@@ -19,8 +19,10 @@ import { startTestServer, type TestServer } from './support/harness.js';
  */
 const url = process.env.MONGODB_URL;
 if (!url) {
-  console.warn(
-    'test/mongo.test.ts: SKIPPED — set MONGODB_URL (e.g. mongodb://127.0.0.1:27017/docket_test) to run the MongoDB job store tests',
+  // Straight to stderr: Jest drops the console output of a file whose tests are all skipped when it
+  // runs several files at once, and the reason must show in every run.
+  process.stderr.write(
+    'test/mongo.test.ts: SKIPPED — set MONGODB_URL (e.g. mongodb://127.0.0.1:27017/docket_test) to run the MongoDB job store tests\n',
   );
 }
 const suite = url ? describe : describe.skip;
