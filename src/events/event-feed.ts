@@ -38,8 +38,7 @@ export interface EventFeedOptions {
  */
 export class EventFeed {
   private cursor = 0;
-  /** Every listener, and its selectors when it has any. */
-  private readonly listeners = new Map<FeedListener, readonly Selector[] | undefined>();
+  private readonly listeners = new Set<FeedListener>();
   /** Listeners without selectors. */
   private readonly everything = new Set<FeedListener>();
   private readonly index = new Map<IndexedFact, Map<string, Set<FeedListener>>>();
@@ -71,7 +70,7 @@ export class EventFeed {
   add(listener: FeedListener): void {
     if (this.listeners.has(listener)) return;
     const { selectors } = listener;
-    this.listeners.set(listener, selectors);
+    this.listeners.add(listener);
     if (!selectors) return void this.everything.add(listener);
     if (selectors.length > 1) this.multi.set(listener, 0);
     for (const { fact, values } of selectors) {
@@ -86,12 +85,10 @@ export class EventFeed {
   }
 
   remove(listener: FeedListener): void {
-    if (!this.listeners.has(listener)) return;
-    const selectors = this.listeners.get(listener);
-    this.listeners.delete(listener);
+    if (!this.listeners.delete(listener)) return;
     this.everything.delete(listener);
     this.multi.delete(listener);
-    for (const { fact, values } of selectors ?? []) {
+    for (const { fact, values } of listener.selectors ?? []) {
       const byValue = this.index.get(fact)!;
       for (const v of values) {
         const filed = byValue.get(v);
