@@ -7,6 +7,7 @@ import type { UseCaseContext } from '../shared/use-case.js';
 import type { Loaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import type { Realtime } from '../events/realtime.js';
+import { markCommitted, type IdempotencyClaim } from './idempotency.js';
 
 /** One per request (HTTP) or operation (WebSocket). */
 export interface RequestContext {
@@ -21,6 +22,8 @@ export interface RequestContext {
   scheduler?: DeadlineScheduler;
   /** Present on WebSocket operations only: where subscriptions come from. */
   realtime?: RealtimeConnection;
+  /** The Idempotency-Key this request holds (set by the idempotency plugin): marked committed in the mutation's transaction. */
+  idempotency?: IdempotencyClaim;
 }
 
 /** A WebSocket connection's view of the process's realtime feed. */
@@ -45,14 +48,19 @@ export function useCaseContext(ctx: AuthedContext): UseCaseContext {
 
 /**
  * Runs a use case in one transaction; after it commits, the changed tickets' deadline jobs are moved
- * (jobs are hints: a failure there is logged and the sweep repairs it).
+ * (jobs are hints: a failure there is logged and the sweep repairs it). Every mutation goes through
+ * here: a request holding an Idempotency-Key records, in the same transaction, that its change
+ * committed.
  */
 export async function inTransaction<T>(
   c: AuthedContext,
   work: (ctx: UseCaseContext) => Promise<T>,
 ): Promise<T> {
   const touched = new Set<string>();
-  const result = await c.em.transactional((em) => work({ ...useCaseContext(c), em, touched }));
+  const result = await c.em.transactional(async (em) => {
+    if (c.idempotency) await markCommitted(em, c.idempotency);
+    return work({ ...useCaseContext(c), em, touched });
+  });
   await c.scheduler?.sync(touched);
   return result;
 }
