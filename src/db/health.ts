@@ -18,9 +18,13 @@ const OUTAGE_ERRNO = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-/** What pg, tarn and knex say when a connection is gone or cannot be had (they carry no code). */
+/**
+ * What pg, tarn and knex say when a connection is gone or cannot be had (they carry no code). knex's
+ * "Transaction query already complete" is what a transaction's next statement gets once the
+ * transaction's connection died under it.
+ */
 const OUTAGE_MESSAGE =
-  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|Timeout acquiring a connection|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)/i;
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|Timeout acquiring a connection|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)|Transaction query already complete/i;
 
 /**
  * Whether `err` (or any error it wraps, through `cause`, `originalError` or `errors`) means the
