@@ -10,8 +10,19 @@ export { MikroORM };
 /** Counts the SQL statements a request issues (exposed in `extensions` outside production). */
 export const statementCounter = new AsyncLocalStorage<{ count: number }>();
 
-/** Tables MikroORM must never touch: Agenda's job store, rate-limit counters and idempotency keys, written with SQL. */
-export const FOREIGN_TABLES = ['agenda_jobs', 'rate_limit', 'idempotency_key'];
+/** Tables MikroORM must never touch: Agenda's job store, rate-limit counters, idempotency keys and the outbox, written with SQL. */
+export const FOREIGN_TABLES = [
+  'agenda_jobs',
+  'rate_limit',
+  'idempotency_key',
+  // The outbox and notifications (src/outbox, src/notify), written with SQL.
+  'event_consumer',
+  'outbox_delivery',
+  'outbox_attempt',
+  'notification_message',
+  'notification_template',
+  'satisfaction_survey',
+];
 
 /**
  * `observeQueries` turns on per-query logging (trace) and statement counting; it costs CPU on every
