@@ -9,6 +9,8 @@ import { Migration20261122060000Idempotency } from './Migration20261122060000Ide
 import { Migration20261122070000RateLimit } from './Migration20261122070000RateLimit.js';
 import { Migration20261130090000Resilience } from './Migration20261130090000Resilience.js';
 import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.js';
+import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
+import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -25,4 +27,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122070000RateLimit', class: Migration20261122070000RateLimit },
   { name: 'Migration20261130090000Resilience', class: Migration20261130090000Resilience },
   { name: 'Migration20261130130000Outbox', class: Migration20261130130000Outbox },
+  { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
+  { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
 ];

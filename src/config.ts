@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -24,6 +24,13 @@ const boolish = z
     message: 'must be on, off or auto (true/false, yes/no and 1/0 work too)',
   })
   .optional();
+
+/** An email address (no spaces, one @, a dot in the domain): what mail headers may carry. */
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+/** An address, or a display name and an address in angle brackets (no control characters). */
+const MAILBOX =
+  // eslint-disable-next-line no-control-regex
+  /^(?:[^\u0000-\u001f<>"]{0,100}<[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+>|[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+)$/;
 
 const schema = z.object({
   NODE_ENV: z
@@ -135,6 +142,67 @@ const schema = z.object({
   DEMO_DATA: boolish,
   MIGRATE_ON_START: boolish,
   REQUESTERS_SEE_ORGANIZATION_TICKETS: boolish,
+  // Notifications and the outbox (docs/NOTIFICATIONS.md, docs/OUTBOX.md).
+  NOTIFICATIONS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  SMTP_URL: z
+    .string()
+    .regex(
+      /^smtps?:\/\/[^/\s]+/,
+      'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587',
+    )
+    .optional(),
+  SMTP_TLS_REJECT_UNAUTHORIZED: boolish,
+  SMTP_REQUIRE_TLS: boolish,
+  SMTP_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(1000, 'must be at least 1000')
+    .default(30_000),
+  MAIL_FROM: z
+    .string()
+    .regex(MAILBOX, 'must be an address, optionally with a name: Support <support@example.com>')
+    .default('Docket Support <support@docket.local>'),
+  MAIL_REPLY_TO: z.string().regex(ADDRESS, 'must be an email address such as support@example.com').optional(),
+  PUBLIC_URL: z.string().url('must be the http(s):// URL this server is reached at').optional(),
+  PORTAL_URL: z.string().url('must be the http(s):// URL of your customer portal').optional(),
+  NOTIFY_MAX_ATTEMPTS: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(50, 'must be at most 50')
+    .default(8),
+  NOTIFY_RETRY_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(10, 'must be at least 10')
+    .default(60_000),
+  NOTIFY_RETRY_MAX_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(10, 'must be at least 10')
+    .default(3_600_000),
+  NOTIFY_CONCURRENCY: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(10),
+  OUTBOX_LANES: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(64, 'must be at most 64')
+    .default(4),
+  OUTBOX_LEASE_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(500, 'must be at least 500')
+    .default(120_000),
+  OUTBOX_SWEEP_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(200, 'must be at least 200')
+    .default(10_000),
 });
 
 export interface Config {
@@ -179,10 +247,38 @@ export interface Config {
   migrateOnStart: boolean;
   /** Whether a requester sees every ticket of their organization, not only their own. */
   requestersSeeOrganizationTickets: boolean;
+  /** Notifications (docs/NOTIFICATIONS.md) and the outbox that sends them (docs/OUTBOX.md). */
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** Off: no consumer derives messages (the cursor waits where it is). */
+  enabled: boolean;
+  /** Unset: messages are written as .eml files into `outboxDir`. */
+  smtp?: { url: string; rejectUnauthorized: boolean; requireTls: boolean; timeoutMs: number };
+  outboxDir: string;
+  from: { name?: string; address: string };
+  /** Replies go to this address, plus-addressed with the ticket's reference (support+tck-000123@…). */
+  replyTo: string;
+  /** The domain of Message-IDs (the From address's). */
+  messageIdDomain: string;
+  /** Where this server is reached (survey links). */
+  publicUrl: string;
+  /** The customer portal (ticket links: `<portalUrl>/tickets/<reference>`). */
+  portalUrl: string;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  concurrency: number;
+  lanes: number;
+  leaseMs: number;
+  sweepMs: number;
+  /** Signs survey links (HMAC-SHA256), derived from the JWT secret. */
+  surveySecret: string;
 }
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL']);
+const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL', 'SMTP_URL']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -267,6 +363,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: truthy(e.DEMO_DATA, !e.DATABASE_URL),
     migrateOnStart: truthy(e.MIGRATE_ON_START, true),
     requestersSeeOrganizationTickets: truthy(e.REQUESTERS_SEE_ORGANIZATION_TICKETS, false),
+    notify: notifyConfig(e, dataDir, secret),
+  };
+}
+
+function notifyConfig(e: z.infer<typeof schema>, dataDir: string, jwtSecret: string): NotifyConfig {
+  const from = /^(.*)<([^>]+)>$/.exec(e.MAIL_FROM.trim());
+  const fromAddress = (from ? from[2]! : e.MAIL_FROM).trim();
+  const fromName = from?.[1]!.trim().replace(/^"|"$/g, '') || undefined;
+  const replyTo = e.MAIL_REPLY_TO ?? fromAddress;
+  if (replyTo.split('@')[0]!.includes('+'))
+    throw new ConfigError(
+      'Invalid configuration: MAIL_REPLY_TO must not contain "+": Docket adds +<reference> to it for replies',
+    );
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    enabled: e.NOTIFICATIONS === 'on',
+    smtp: e.SMTP_URL
+      ? {
+          url: e.SMTP_URL,
+          rejectUnauthorized: truthy(e.SMTP_TLS_REJECT_UNAUTHORIZED, true),
+          requireTls: truthy(e.SMTP_REQUIRE_TLS, false),
+          timeoutMs: e.SMTP_TIMEOUT_MS,
+        }
+      : undefined,
+    outboxDir: path.join(dataDir, 'outbox'),
+    from: { name: fromName, address: fromAddress },
+    replyTo,
+    messageIdDomain: fromAddress.split('@')[1]!.toLowerCase(),
+    publicUrl,
+    portalUrl: (e.PORTAL_URL ?? publicUrl).replace(/\/+$/, ''),
+    maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+    retryBaseMs: e.NOTIFY_RETRY_MS,
+    retryMaxMs: Math.max(e.NOTIFY_RETRY_MAX_MS, e.NOTIFY_RETRY_MS),
+    concurrency: e.NOTIFY_CONCURRENCY,
+    lanes: e.OUTBOX_LANES,
+    leaseMs: Math.max(e.OUTBOX_LEASE_MS, 0),
+    sweepMs: e.OUTBOX_SWEEP_MS,
+    surveySecret: createHmac('sha256', jwtSecret).update('docket:satisfaction-survey-links').digest('hex'),
   };
 }
 

@@ -35,6 +35,30 @@ interface Database {
   health: DatabaseHealth;
 }
 
+/**
+ * Notifications on the scheduler's jobs (docs/NOTIFICATIONS.md): made before the scheduler starts
+ * (they define its outbox jobs), started after it; they derive and send only where jobs run.
+ */
+async function createNotifications(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  scheduler: DeadlineScheduler,
+  process: boolean,
+) {
+  const { Notifications } = await import('./notify/notifier.js');
+  return new Notifications({
+    config,
+    em: db.orm.em.fork(),
+    databaseUrl: db.url,
+    scheduler,
+    clock: systemClock,
+    logger,
+    owner: `${hostname()}:${globalThis.process.pid}`,
+    process,
+  });
+}
+
 async function createScheduler(
   config: Config,
   db: Database,
@@ -201,8 +225,12 @@ async function serve(
     logger.info({ newTickets: tickets }, 'demo data loaded (DEMO_DATA)');
   }
   const scheduler = await createScheduler(config, db, logger, config.schedulerInProcess);
+  const notifications = await createNotifications(config, db, logger, scheduler, config.schedulerInProcess);
   res.add('scheduler', () => scheduler.stop());
   await scheduler.start();
+  // Stopped before the scheduler: no more deriving or claiming; sends in flight are recorded.
+  res.add('notifications', () => notifications.stop());
+  await notifications.start();
   if (config.demoData) await scheduler.sync(await ticketsWithDeadlines(db.orm.em.fork()));
   const server = await startServer(
     {
@@ -233,8 +261,11 @@ async function worker(
   const { migrate } = await import('./db/orm.js');
   if (config.migrateOnStart) await migrate(db.orm);
   const scheduler = await createScheduler(config, db, logger, true);
+  const notifications = await createNotifications(config, db, logger, scheduler, true);
   res.add('scheduler', () => scheduler.stop());
   await scheduler.start();
+  res.add('notifications', () => notifications.stop());
+  await notifications.start();
   logger.info('Docket worker is running the scheduler');
   await stop;
   return 0;

@@ -124,6 +124,42 @@ const SAMPLES: Record<string, Sample> = {
     query: `mutation { revokeApiKey(id: "${NOPE}") { errors { code } } }`,
     allowed: ADMIN,
   },
+  'Query.notificationTemplates': { query: '{ notificationTemplates { key } }', allowed: STAFF },
+  'Query.previewNotification': {
+    query: `{ previewNotification(ticketId: "${NOPE}", template: "reminder") { subject } }`,
+    allowed: STAFF,
+  },
+  'Query.notificationMessages': { query: '{ notificationMessages { id } }', allowed: STAFF },
+  'Query.csatMetrics': { query: '{ csatMetrics { rated } }', allowed: STAFF },
+  'Mutation.saveNotificationTemplate': {
+    query:
+      'mutation { saveNotificationTemplate(input: { key: "matrix", subject: "{{", text: "", html: "" }) { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.deleteNotificationTemplate': {
+    query: 'mutation { deleteNotificationTemplate(key: "nope") { errors { code } } }',
+    allowed: ADMIN,
+  },
+  'Mutation.addTicketParticipant': {
+    query: `mutation { addTicketParticipant(input: { ticketId: "${NOPE}", email: "x@example.com" }) { errors { code } } }`,
+    allowed: PEOPLE,
+  },
+  'Mutation.removeTicketParticipant': {
+    query: `mutation { removeTicketParticipant(input: { ticketId: "${NOPE}", userId: "${NOPE}" }) { errors { code } } }`,
+    allowed: PEOPLE,
+  },
+  'Mutation.followTicket': {
+    query: `mutation { followTicket(ticketId: "${NOPE}") { errors { code } } }`,
+    allowed: STAFF,
+  },
+  'Mutation.unfollowTicket': {
+    query: `mutation { unfollowTicket(ticketId: "${NOPE}") { errors { code } } }`,
+    allowed: STAFF,
+  },
+  'Mutation.rateTicket': {
+    query: `mutation { rateTicket(input: { ticketId: "${NOPE}", rating: "good" }) { errors { code } } }`,
+    allowed: PEOPLE,
+  },
   'Subscription.ticketEvents': {
     query: 'subscription { ticketEvents { seq } }',
     allowed: PEOPLE_AND_PARTNER,

@@ -65,6 +65,18 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Mutation.createApiKey': ADMIN,
   'Mutation.rotateApiKey': ADMIN,
   'Mutation.revokeApiKey': ADMIN,
+  // Notifications, templates, participants, satisfaction (src/notify, docs/NOTIFICATIONS.md).
+  'Query.notificationTemplates': STAFF,
+  'Query.previewNotification': STAFF,
+  'Query.notificationMessages': STAFF,
+  'Query.csatMetrics': STAFF,
+  'Mutation.saveNotificationTemplate': ADMIN,
+  'Mutation.deleteNotificationTemplate': ADMIN,
+  'Mutation.addTicketParticipant': PEOPLE,
+  'Mutation.removeTicketParticipant': PEOPLE,
+  'Mutation.followTicket': STAFF,
+  'Mutation.unfollowTicket': STAFF,
+  'Mutation.rateTicket': PEOPLE,
   'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.queueStats': STAFF,
@@ -119,6 +131,8 @@ export interface TicketOwnership {
   requesterId?: string;
   organizationId?: string;
   partnerId?: string;
+  /** The ticket's participants (CCs): requesters who read it like its requester. */
+  participantIds?: readonly string[];
 }
 
 export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: VisibilityOptions): boolean {
@@ -127,6 +141,7 @@ export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: Visi
   // A requester is someone: without an identity, nothing is theirs.
   if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return false;
   if (owner.requesterId === actor.userId) return true;
+  if (owner.participantIds?.includes(actor.userId)) return true;
   return (
     opts.requestersSeeOrganizationTickets &&
     actor.organizationId !== undefined &&
@@ -141,6 +156,7 @@ export const canReadTicket = (actor: Actor, ticket: Ticket, opts: VisibilityOpti
       requesterId: ticket.requester.id,
       organizationId: ticket.organization?.id,
       partnerId: ticket.partnerId,
+      participantIds: ticket.participantIds,
     },
     opts,
   );

@@ -148,15 +148,20 @@ export class EventFeed {
     for (const l of this.everything) l.offer(e);
     for (const [fact, byValue] of this.index) {
       const v = e[fact];
-      const filed = v === undefined ? undefined : byValue.get(v);
-      if (!filed) continue;
-      for (const l of filed) {
-        if (this.multi.size && this.multi.has(l)) {
-          if (this.multi.get(l) === e.seq) continue;
-          this.multi.set(l, e.seq);
-        }
-        l.offer(e);
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const one of v) this.offerTo(byValue.get(one), e);
+      else this.offerTo(byValue.get(v), e);
+    }
+  }
+
+  private offerTo(filed: Set<FeedListener> | undefined, e: FeedEvent): void {
+    if (!filed) return;
+    for (const l of filed) {
+      if (this.multi.size && this.multi.has(l)) {
+        if (this.multi.get(l) === e.seq) continue;
+        this.multi.set(l, e.seq);
       }
+      l.offer(e);
     }
   }
 

@@ -93,11 +93,11 @@ describe('deliverableSql mirrors deliverable', () => {
       types: [TicketEventType.COMMENT_ADDED],
     });
     expect(where).toBe(
-      'type = any(?::text[]) and team_id = any(?::uuid[]) and not internal and requester_id = ?::uuid',
+      'type = any(?::text[]) and team_id = any(?::uuid[]) and not internal and (requester_id = ?::uuid or participant_ids @> array[?::uuid])',
     );
-    expect(values).toEqual([`{"COMMENT_ADDED"}`, `{"${TEAM}"}`, RITA]);
+    expect(values).toEqual([`{"COMMENT_ADDED"}`, `{"${TEAM}"}`, RITA, RITA]);
     expect(deliverableSql(audience(sam.actor, true), {}).where).toBe(
-      'not internal and (requester_id = ?::uuid or organization_id = ?::uuid)',
+      'not internal and (requester_id = ?::uuid or participant_ids @> array[?::uuid] or organization_id = ?::uuid)',
     );
     expect(deliverableSql(audience({ kind: 'PARTNER' }), {}).where).toBe('false');
   });
@@ -115,10 +115,14 @@ describe('selectorsOf: where the feed files a subscriber', () => {
     expect(selectorsOf(agent, { ticketIds: [] })).toEqual([{ fact: 'ticketId', values: [] }]);
   });
 
-  it('files requesters and partners by their rights: own tickets, and the organization’s when visible', () => {
-    expect(selectorsOf(rita, {})).toEqual([{ fact: 'requesterId', values: [RITA] }]);
+  it('files requesters and partners by their rights: own tickets, those they take part in, and the organization’s when visible', () => {
+    expect(selectorsOf(rita, {})).toEqual([
+      { fact: 'requesterId', values: [RITA] },
+      { fact: 'participantIds', values: [RITA] },
+    ]);
     expect(selectorsOf(audience(sam.actor, true), {})).toEqual([
       { fact: 'requesterId', values: [SAM] },
+      { fact: 'participantIds', values: [SAM] },
       { fact: 'organizationId', values: [ACME] },
     ]);
     expect(selectorsOf(audience({ kind: 'PARTNER', partnerId: TEAM }), {})).toEqual([
@@ -150,11 +154,15 @@ describe('selectorsOf: where the feed files a subscriber', () => {
       teamId: maybe,
       assigneeId: maybe,
       partnerId: maybe,
+      participantIds: fc.option(fc.array(id, { maxLength: 3 }), { nil: undefined }),
       internal: fc.boolean(),
     });
     const selects = (selectors: readonly Selector[] | undefined, e: FeedEvent) =>
       selectors === undefined ||
-      selectors.some(({ fact, values }) => e[fact] !== undefined && values.includes(e[fact]));
+      selectors.some(({ fact, values }) => {
+        const v = e[fact];
+        return Array.isArray(v) ? v.some((x) => values.includes(x)) : v !== undefined && values.includes(v);
+      });
     let delivered = 0;
     fc.assert(
       fc.property(actor, fc.boolean(), filter, facts, (a, orgVisible, f, over) => {

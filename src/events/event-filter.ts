@@ -76,12 +76,15 @@ export function deliverableSql(a: Audience, f: EventFilter): { where: string; va
     if (a.actor.kind !== 'REQUESTER' || !a.actor.userId) parts.push('false');
     else {
       parts.push('not internal');
+      // Their own tickets, those they take part in (CC), and with the setting their organization's.
       if (a.visibility.requestersSeeOrganizationTickets && a.actor.organizationId) {
-        parts.push('(requester_id = ?::uuid or organization_id = ?::uuid)');
-        values.push(a.actor.userId, a.actor.organizationId);
+        parts.push(
+          '(requester_id = ?::uuid or participant_ids @> array[?::uuid] or organization_id = ?::uuid)',
+        );
+        values.push(a.actor.userId, a.actor.userId, a.actor.organizationId);
       } else {
-        parts.push('requester_id = ?::uuid');
-        values.push(a.actor.userId);
+        parts.push('(requester_id = ?::uuid or participant_ids @> array[?::uuid])');
+        values.push(a.actor.userId, a.actor.userId);
       }
     }
   }
@@ -90,7 +93,14 @@ export function deliverableSql(a: Audience, f: EventFilter): { where: string; va
 
 /** The facts of an event the feed indexes its listeners by. */
 export type IndexedFact =
-  'ticketId' | 'requesterId' | 'organizationId' | 'partnerId' | 'assigneeId' | 'teamId';
+  | 'ticketId'
+  | 'requesterId'
+  | 'organizationId'
+  | 'partnerId'
+  | 'assigneeId'
+  | 'teamId'
+  /** A list fact: an event is filed under each of its participants. */
+  | 'participantIds';
 
 /** The events whose `fact` is one of `values`. */
 export interface Selector {
@@ -112,7 +122,10 @@ export function selectorsOf(a: Audience, f: EventFilter): readonly Selector[] | 
     if (actor.kind === 'PARTNER')
       return actor.partnerId === undefined ? [] : [{ fact: 'partnerId', values: [actor.partnerId] }];
     if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return [];
-    const own: Selector[] = [{ fact: 'requesterId', values: [actor.userId] }];
+    const own: Selector[] = [
+      { fact: 'requesterId', values: [actor.userId] },
+      { fact: 'participantIds', values: [actor.userId] },
+    ];
     if (a.visibility.requestersSeeOrganizationTickets && actor.organizationId !== undefined)
       own.push({ fact: 'organizationId', values: [actor.organizationId] });
     return own;

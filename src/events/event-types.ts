@@ -18,4 +18,14 @@ export enum TicketEventType {
   SLA_BREACHED = 'SLA_BREACHED',
   /** The ticket's SLA policy was chosen or changed (creation, a priority change, applySlaPolicy). */
   SLA_POLICY_APPLIED = 'SLA_POLICY_APPLIED',
+  /** Someone was added to the ticket: a CC (role CC) or a following agent (role FOLLOWER, internal). Payload: userId, role. */
+  PARTICIPANT_ADDED = 'PARTICIPANT_ADDED',
+  /** Someone was removed from the ticket (payload as PARTICIPANT_ADDED). */
+  PARTICIPANT_REMOVED = 'PARTICIPANT_REMOVED',
+  /** The workflow's satisfaction survey opened (payload: surveyId, scale, closesAt). */
+  SATISFACTION_SURVEY_OPENED = 'SATISFACTION_SURVEY_OPENED',
+  /** The requester rated the ticket or changed the rating (payload: surveyId, rating, good, scale, hasComment). */
+  SATISFACTION_RATED = 'SATISFACTION_RATED',
+  /** A notification could not be delivered and will not be retried (internal; payload: messageId, recipient, template, error). */
+  NOTIFICATION_FAILED = 'NOTIFICATION_FAILED',
 }

@@ -1,5 +1,6 @@
 import type { Priority } from '../shared/enums.js';
 import type { ActorKind, StatusCategory } from '../workflow/definition.js';
+import { pgArray } from '../ticket/ticket-read.js';
 import type { TicketEventType } from './event-types.js';
 
 /** One committed event of the log as the feed hands it to subscribers: the row and the ticket's facts then. */
@@ -19,13 +20,15 @@ export interface FeedEvent {
   statusCategory?: StatusCategory;
   priority?: Priority;
   partnerId?: string;
+  /** The ticket's participants (CCs) when the event committed. */
+  participantIds?: string[];
   /** Audit: the API key a partner acted with. */
   apiKeyId?: string;
 }
 
 /** The columns of ticket_event a FeedEvent is read from (see rowToFeedEvent). */
 export const FEED_EVENT_COLUMNS = `seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
-  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id`;
+  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id, participant_ids`;
 
 export interface FeedEventRow {
   seq: string;
@@ -45,6 +48,7 @@ export interface FeedEventRow {
   priority: string | null;
   partner_id: string | null;
   api_key_id: string | null;
+  participant_ids: string[] | string | null;
 }
 
 export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
@@ -65,5 +69,6 @@ export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
     priority: (r.priority ?? undefined) as Priority | undefined,
     partnerId: r.partner_id ?? undefined,
     apiKeyId: r.api_key_id ?? undefined,
+    participantIds: r.participant_ids ? pgArray(r.participant_ids) : undefined,
   };
 }

@@ -80,7 +80,7 @@ export class OutboxDispatcher {
     this.o.agenda.define<LaneData>(jobName(handler.queue), (job) => this.runLane(job), {
       lockLimit: 1,
       concurrency: 1,
-      lockLifetime: Math.max(handler.leaseMs * 2, 60_000),
+      lockLifetime: handler.leaseMs * 2,
     });
     this.o.agenda.on(`complete:${jobName(handler.queue)}`, () => {
       if (this.stopping) return;

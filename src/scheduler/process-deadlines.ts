@@ -69,7 +69,7 @@ export async function processDueDeadlines(
       timer.fireAt = undefined;
       if (t.addTag) change.tag(t.addTag, SYSTEM_ACTOR);
       const name = statusOf(change.def, timer.status).name;
-      change.moveTo(t.to!, `No change for ${t.after} in ${name}`, SYSTEM_ACTOR);
+      change.moveTo(t.to!, `No change for ${t.after} in ${name}`, SYSTEM_ACTOR, { timer: true });
       break; // the new status's timers replace the rest
     }
     await change.commit();

@@ -22,6 +22,7 @@ import { Realtime } from '../events/realtime.js';
 import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
+import { surveyRouter } from '../notify/survey-page.js';
 
 export interface AppDeps {
   config: Config;
@@ -216,6 +217,9 @@ export async function startServer(
       unreachable(res);
     }
   });
+
+  // The landing page of satisfaction-survey links (src/notify/survey-page.ts).
+  app.use('/satisfaction', surveyRouter({ config, orm, clock: deps.clock, logger }));
 
   app.use(
     '/graphql',

@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import { TicketEventType } from '../events/event-types.js';
 import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
 import { ACTOR_KINDS, REPLY_ACTIONS, STATUS_CATEGORIES, TIMER_ACTIONS } from '../workflow/definition.js';
+import { NOTIFICATION_RECIPIENTS, NOTIFICATION_TRIGGERS, SURVEY_SCALES } from '../notify/rules.js';
 
 /** Every enum the schema exposes, registered once. */
 export const asEnum = <T extends string>(values: readonly T[]) =>
@@ -11,6 +12,9 @@ export const StatusCategoryEnum = asEnum(STATUS_CATEGORIES);
 export const ActorKindEnum = asEnum(ACTOR_KINDS);
 export const ReplyActionEnum = asEnum(REPLY_ACTIONS);
 export const TimerActionEnum = asEnum(TIMER_ACTIONS);
+export const NotificationTriggerEnum = asEnum(NOTIFICATION_TRIGGERS);
+export const NotificationRecipientEnum = asEnum(NOTIFICATION_RECIPIENTS);
+export const SurveyScaleEnum = asEnum(SURVEY_SCALES);
 
 export enum TicketOrder {
   /** Priority (critical first), then oldest first: how seeds 001, 002 and 004 work their queues. */
@@ -33,3 +37,12 @@ registerEnumType(StatusCategoryEnum, {
 registerEnumType(ActorKindEnum, { name: 'ActorKind' });
 registerEnumType(ReplyActionEnum, { name: 'ReplyAction' });
 registerEnumType(TimerActionEnum, { name: 'TimerAction' });
+registerEnumType(NotificationTriggerEnum, {
+  name: 'NotificationTrigger',
+  description: 'What kind of change a notification rule listens for (docs/NOTIFICATIONS.md)',
+});
+registerEnumType(NotificationRecipientEnum, { name: 'NotificationRecipient' });
+registerEnumType(SurveyScaleEnum, {
+  name: 'SurveyScale',
+  description: 'GOOD_BAD (two links) or ONE_TO_FIVE (five links)',
+});

@@ -26,6 +26,7 @@ import {
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
@@ -49,6 +50,8 @@ export async function buildDocketSchema(
       TicketEventResolver,
       SlaAlertResolver,
       PartnerResolver,
+      NotifyResolver,
+      NotificationMessageResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists

@@ -20,7 +20,7 @@ export interface MetricsFilter {
 
 export type MetricsGroupBy = 'NONE' | 'PRIORITY' | 'PLAN' | 'TEAM' | 'AGENT' | 'DAY' | 'WEEK';
 
-const GROUPS: Record<MetricsGroupBy, { key: string; label: string }> = {
+export const GROUPS: Record<MetricsGroupBy, { key: string; label: string }> = {
   NONE: { key: `'all'`, label: `'All tickets'` },
   PRIORITY: { key: 't.priority', label: 't.priority' },
   PLAN: { key: `coalesce(o.plan_id::text, 'none')`, label: `coalesce(pl.name, 'No plan')` },

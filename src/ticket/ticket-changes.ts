@@ -19,6 +19,7 @@ import { escalationRule } from '../workflow/rules.js';
 import { MAX_TIER } from '../workflow/validate.js';
 import { leastLoadedAgent } from './assignment.js';
 import type { StatusCategory } from '../workflow/definition.js';
+import { surveysOnEntering } from '../notify/survey.js';
 
 const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
 
@@ -31,6 +32,8 @@ export class TicketChange {
   readonly now: Date;
   /** Set when the ticket entered a status (or was created): its workflow timers start again. */
   enteredStatus = false;
+  /** The category of the status the ticket entered last in this change (satisfaction surveys). */
+  private enteredCategory?: StatusCategory;
 
   constructor(
     readonly ctx: UseCaseContext,
@@ -67,8 +70,16 @@ export class TicketChange {
     });
   }
 
-  /** Moves the ticket to `to` (the caller has checked the move is allowed) and records the transition. */
-  moveTo(to: string, reason: string | undefined, actor: Actor = this.ctx.actor): void {
+  /**
+   * Moves the ticket to `to` (the caller has checked the move is allowed) and records the transition.
+   * `extra` adds to the event's payload (a workflow timer's move says `timer: true`).
+   */
+  moveTo(
+    to: string,
+    reason: string | undefined,
+    actor: Actor = this.ctx.actor,
+    extra: Record<string, unknown> = {},
+  ): void {
     const from = this.ticket.status;
     const wasFinal = FINAL.includes(this.ticket.statusCategory);
     this.ticket.status = to;
@@ -77,8 +88,9 @@ export class TicketChange {
     if (isFinal && !wasFinal) this.ticket.resolvedAt = this.now;
     if (!isFinal && wasFinal) this.ticket.resolvedAt = undefined;
     this.enteredStatus = true;
+    this.enteredCategory = this.ticket.statusCategory;
     this.touch();
-    this.record(TicketEventType.STATUS_CHANGED, { from, to, reason: reason ?? null }, { actor });
+    this.record(TicketEventType.STATUS_CHANGED, { from, to, reason: reason ?? null, ...extra }, { actor });
   }
 
   assign(assigneeId: string | undefined, actor: Actor = this.ctx.actor): void {
@@ -135,6 +147,10 @@ export class TicketChange {
       this.events.push(...sla.events);
       if (!(await this.onBreach(sla.breaches))) break;
       await this.flush();
+    }
+    if (this.enteredCategory) {
+      const opened = await surveysOnEntering(em, this.ticket, this.def, this.enteredCategory, this.now);
+      if (opened) this.record(TicketEventType.SATISFACTION_SURVEY_OPENED, opened, { actor: SYSTEM_ACTOR });
     }
     await appendEvents(em, this.events);
     this.ctx.touched?.add(this.ticket.id);

@@ -78,9 +78,15 @@ export async function findTicketPage(
   const f = opts.filter;
   if (viewer.kind === 'PARTNER') add('t.partner_id = ?', viewer.partnerId ?? null);
   else if (!isStaff(viewer)) {
+    // Their own tickets and those they take part in (CC); with the setting, their organization's.
     if (opts.orgVisible && viewer.organizationId)
-      add('(t.requester_id = ? or t.organization_id = ?)', viewer.userId, viewer.organizationId);
-    else add('t.requester_id = ?', viewer.userId);
+      add(
+        '(t.requester_id = ? or t.participant_ids @> array[?]::uuid[] or t.organization_id = ?)',
+        viewer.userId,
+        viewer.userId,
+        viewer.organizationId,
+      );
+    else add('(t.requester_id = ? or t.participant_ids @> array[?]::uuid[])', viewer.userId, viewer.userId);
   }
   if (f.status?.length) add('t.status = any(?::text[])', sqlArray(f.status));
   if (f.statusCategory?.length) add('t.status_category = any(?::text[])', sqlArray(f.statusCategory));

@@ -87,6 +87,14 @@ export class Ticket {
   @Property({ type: 'integer' })
   commentsPublic: number = 0;
 
+  /** Participants (CCs): requesters who read, reply to and receive the ticket's public side, like its requester. */
+  @Property({ type: 'string[]', columnType: 'uuid[]', default: '{}' })
+  participantIds: string[] = [];
+
+  /** Agents following the ticket: they receive its notifications (see src/notify). */
+  @Property({ type: 'string[]', columnType: 'uuid[]', default: '{}' })
+  followerIds: string[] = [];
+
   /** The partner platform the ticket belongs to (opened through its API key): it may read and comment on it. */
   @Property({ type: 'uuid', nullable: true, index: true })
   partnerId?: string;

@@ -1,3 +1,5 @@
+import type { NotificationRule, SatisfactionSurveySettings } from '../notify/rules.js';
+
 /**
  * A workflow is data: this is its shape, stored as JSON on each immutable workflow version.
  * The five shipped presets (./presets) and every admin-made workflow use it; ./validate.ts checks it.
@@ -101,6 +103,10 @@ export interface WorkflowDefinition {
   escalations: EscalationRule[];
   categorisation: Categorisation;
   timers: StatusTimer[];
+  /** Who hears of what, by which template (src/notify/rules.ts). Absent: no notifications. */
+  notifications?: NotificationRule[];
+  /** A satisfaction survey on entering a status category (src/notify/rules.ts). Absent: none. */
+  satisfaction?: SatisfactionSurveySettings;
 }
 
 export interface WorkflowPreset {

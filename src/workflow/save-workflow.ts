@@ -6,6 +6,19 @@ import type { WorkflowDefinition } from './definition.js';
 import { validateWorkflow } from './validate.js';
 import { Workflow, WorkflowVersion } from './workflow.entity.js';
 import { rememberDefinition } from './workflow-store.js';
+import { knownTemplateKeys } from '../notify/template-admin.js';
+
+/** Every template a notification rule names must exist: shipped, shared, or saved for this workflow. */
+async function checkTemplates(ctx: UseCaseContext, key: string, def: WorkflowDefinition): Promise<void> {
+  if (!def.notifications?.length) return;
+  const known = await knownTemplateKeys(ctx.em, key);
+  const problems = def.notifications.flatMap((r, i) =>
+    known.has(r.template)
+      ? []
+      : [{ field: `definition.notifications[${i}].template`, message: `no template "${r.template}"` }],
+  );
+  if (problems.length) throw new InvalidInputError(problems);
+}
 
 export interface SaveWorkflowInput {
   key: string;
@@ -45,6 +58,7 @@ export async function createWorkflow(
     .text('description', input.description, { max: 2000 })
     .done();
   checkDefinition(input.definition);
+  await checkTemplates(ctx, input.key, input.definition);
   if (await ctx.em.count(Workflow, { key: input.key }))
     throw new ConflictError(`A workflow "${input.key}" exists already`);
   const workflow = ctx.em.create(Workflow, {
@@ -82,6 +96,7 @@ export async function updateWorkflow(ctx: UseCaseContext, input: SaveWorkflowInp
   if (!workflow) throw new NotFoundError('Workflow', input.key);
   if (input.definition) {
     checkDefinition(input.definition);
+    await checkTemplates(ctx, input.key, input.definition);
     workflow.currentVersion += 1;
     const version = ctx.em.create(WorkflowVersion, {
       workflow,

@@ -1,3 +1,4 @@
+import { validateNotificationRules } from '../notify/rules.js';
 import { parseDuration } from '../shared/duration.js';
 import type { FieldProblem } from '../shared/errors.js';
 import {
@@ -146,6 +147,9 @@ export function validateWorkflow(def: WorkflowDefinition): FieldProblem[] {
       }
     }
   });
+
+  // Notification rules and the satisfaction survey (src/notify/rules.ts).
+  problems.push(...validateNotificationRules(def));
 
   // Every status must be reachable from the initial one by some move.
   if (statusKeys.has(def.initialStatus)) {

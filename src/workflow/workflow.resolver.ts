@@ -73,6 +73,7 @@ export class WorkflowResolver {
   @FieldResolver(() => WorkflowDefinitionGql)
   async definition(@Root() w: WorkflowRoot, @Ctx() ctx: RequestContext): Promise<WorkflowDefinition> {
     const v = await ctx.em.findOneOrFail(WorkflowVersion, { workflow: w.id, version: w.currentVersion });
-    return v.definition;
+    // Versions saved before notification rules existed have none.
+    return { ...v.definition, notifications: v.definition.notifications ?? [] };
   }
 }

@@ -1,5 +1,15 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { ActorKindEnum, ReplyActionEnum, StatusCategoryEnum, TimerActionEnum } from '../server/enums.js';
+import {
+  ActorKindEnum,
+  NotificationRecipientEnum,
+  NotificationTriggerEnum,
+  ReplyActionEnum,
+  StatusCategoryEnum,
+  SurveyScaleEnum,
+  TimerActionEnum,
+} from '../server/enums.js';
+import { Channel, Priority } from '../shared/enums.js';
+import type { NotificationRecipient, NotificationTrigger, SurveyScale } from '../notify/rules.js';
 import { Node } from '../server/node.js';
 import { UserError } from '../server/user-errors.js';
 import type { ActorKind, ReplyAction, StatusCategory, TimerAction } from './definition.js';
@@ -117,6 +127,63 @@ export class StatusTimerGql {
   addTag?: string;
 }
 
+@ObjectType('NotificationRule')
+@InputType('NotificationRuleInput')
+export class NotificationRuleGql {
+  @Field(() => NotificationTriggerEnum)
+  on!: NotificationTrigger;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'STATUS_ENTERED, AUTO_MOVE: the status entered; REMINDER: the status waited in',
+  })
+  statuses?: string[];
+
+  @Field(() => [StatusCategoryEnum], {
+    nullable: true,
+    description: 'STATUS_ENTERED, AUTO_MOVE: its category',
+  })
+  categories?: string[];
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'STATUS_ENTERED, AUTO_MOVE: only moves out of these',
+  })
+  fromStatuses?: string[];
+
+  @Field(() => [Channel], { nullable: true })
+  channels?: Channel[];
+
+  @Field(() => [ActorKindEnum], { nullable: true, description: 'Who made the change' })
+  actorKinds?: string[];
+
+  @Field(() => [Priority], { nullable: true })
+  priorities?: Priority[];
+
+  @Field(() => [NotificationRecipientEnum])
+  recipients!: NotificationRecipient[];
+
+  @Field({ description: 'The template key (shipped default or saved by an admin)' })
+  template!: string;
+}
+
+@ObjectType('SatisfactionSurveySettings')
+@InputType('SatisfactionSurveySettingsInput')
+export class SatisfactionSurveyGql {
+  @Field(() => StatusCategoryEnum, { description: 'The survey opens on entering a status of this category' })
+  category!: string;
+
+  @Field(() => SurveyScaleEnum)
+  scale!: SurveyScale;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'ISO 8601: how long a rating can be given or changed (default P7D; also until the ticket closes)',
+  })
+  openFor?: string;
+}
+
 @ObjectType('WorkflowDefinition')
 @InputType('WorkflowDefinitionInput')
 export class WorkflowDefinitionGql {
@@ -152,6 +219,15 @@ export class WorkflowDefinitionGql {
 
   @Field(() => [StatusTimerGql], { defaultValue: [] })
   timers!: StatusTimerGql[];
+
+  @Field(() => [NotificationRuleGql], {
+    defaultValue: [],
+    description: 'Who hears of what, in order: the first matching rule per recipient and change wins',
+  })
+  notifications!: NotificationRuleGql[];
+
+  @Field(() => SatisfactionSurveyGql, { nullable: true })
+  satisfaction?: SatisfactionSurveyGql;
 }
 
 @ObjectType('Workflow', { implements: Node })

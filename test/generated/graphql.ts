@@ -52,6 +52,15 @@ export type AddCommentPayload = {
   ticket?: Maybe<Ticket>;
 };
 
+export type AddParticipantInput = {
+  /** A colleague of your organization (requesters), or anyone (agents); created on first sight */
+  email: Scalars['String']['input'];
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** The name of a person created on first sight */
+  name?: InputMaybe<Scalars['String']['input']>;
+  ticketId: Scalars['ID']['input'];
+};
+
 export type AllowedTransition = {
   __typename?: 'AllowedTransition';
   /** Whether this move reopens a resolved or closed ticket */
@@ -293,6 +302,37 @@ export type CreateWorkflowInput = {
   name: Scalars['String']['input'];
 };
 
+/** Satisfaction ratings of a group of tickets (by creation) */
+export type CsatGroup = {
+  __typename?: 'CsatGroup';
+  /** Mean on 1–5 (good 5, bad 1) */
+  averageRating?: Maybe<Scalars['Float']['output']>;
+  bad: Scalars['Int']['output'];
+  good: Scalars['Int']['output'];
+  /** CSAT: good / rated */
+  goodShare?: Maybe<Scalars['Float']['output']>;
+  key: Scalars['String']['output'];
+  label: Scalars['String']['output'];
+  /** Tickets rated (their latest rating counts) */
+  rated: Scalars['Int']['output'];
+  /** Tickets with a survey */
+  surveys: Scalars['Int']['output'];
+};
+
+export type DeleteNotificationTemplatePayload = {
+  __typename?: 'DeleteNotificationTemplatePayload';
+  /** Whether a saved template was removed */
+  deleted: Scalars['Boolean']['output'];
+  errors: Array<UserError>;
+};
+
+/** QUEUED (waiting for its next attempt), SENDING (a worker has it), SENT, FAILED (given up) */
+export type DeliveryStatus =
+  | 'FAILED'
+  | 'QUEUED'
+  | 'SENDING'
+  | 'SENT';
+
 export type EscalateTicketInput = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   reason: Scalars['String']['input'];
@@ -350,6 +390,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** A public reply or an internal note; a requester’s reply follows the workflow’s reply rule */
   addComment: AddCommentPayload;
+  /** Add a participant (CC) by email: requesters add colleagues of their organization, agents anyone */
+  addTicketParticipant: TicketPayload;
   /** Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log */
   applySlaPolicy: ApplySlaPolicyPayload;
   /** Assign to an agent (overrides automatic assignment) or unassign */
@@ -365,14 +407,26 @@ export type Mutation = {
   createTicket: TicketPayload;
   /** Admins: a new workflow, validated before it is saved */
   createWorkflow: WorkflowPayload;
+  /** Admins: remove a saved template (the shared one, or the shipped default, applies again) */
+  deleteNotificationTemplate: DeleteNotificationTemplatePayload;
   /** Raise the ticket to a higher support tier */
   escalateTicket: TicketPayload;
+  /** Staff: follow a ticket (receive its FOLLOWERS notifications) */
+  followTicket: TicketPayload;
+  /** The requester rates the ticket’s open satisfaction survey, or changes the rating until it closes */
+  rateTicket: RateTicketPayload;
+  /** Remove a participant (CC) */
+  removeTicketParticipant: TicketPayload;
   /** Admins: the key stops working at once */
   revokeApiKey: ApiKeyPayload;
   /** Admins: a new key with the same partner, name and scopes; the old one stops after graceSeconds */
   rotateApiKey: ApiKeyPayload;
+  /** Admins: save a template; a template that does not parse or render is refused with its line and column */
+  saveNotificationTemplate: NotificationTemplatePayload;
   /** Move a ticket to another status of its workflow */
   transitionTicket: TicketPayload;
+  /** Staff: stop following a ticket */
+  unfollowTicket: TicketPayload;
   /** Admins: a new definition is a new version */
   updateBusinessCalendar: BusinessCalendarPayload;
   /** Admins: a new definition is a new version; running tickets keep theirs until applySlaPolicy */
@@ -385,6 +439,11 @@ export type Mutation = {
 
 export type MutationAddCommentArgs = {
   input: AddCommentInput;
+};
+
+
+export type MutationAddTicketParticipantArgs = {
+  input: AddParticipantInput;
 };
 
 
@@ -428,8 +487,29 @@ export type MutationCreateWorkflowArgs = {
 };
 
 
+export type MutationDeleteNotificationTemplateArgs = {
+  key: Scalars['String']['input'];
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationEscalateTicketArgs = {
   input: EscalateTicketInput;
+};
+
+
+export type MutationFollowTicketArgs = {
+  ticketId: Scalars['ID']['input'];
+};
+
+
+export type MutationRateTicketArgs = {
+  input: RateTicketInput;
+};
+
+
+export type MutationRemoveTicketParticipantArgs = {
+  input: RemoveParticipantInput;
 };
 
 
@@ -443,8 +523,18 @@ export type MutationRotateApiKeyArgs = {
 };
 
 
+export type MutationSaveNotificationTemplateArgs = {
+  input: SaveNotificationTemplateInput;
+};
+
+
 export type MutationTransitionTicketArgs = {
   input: TransitionTicketInput;
+};
+
+
+export type MutationUnfollowTicketArgs = {
+  ticketId: Scalars['ID']['input'];
 };
 
 
@@ -490,6 +580,120 @@ export type NotPermittedError = UserError & {
   /** A sentence a person can read */
   message: Scalars['String']['output'];
 };
+
+/** One message of the outbox and its delivery (staff) */
+export type NotificationMessage = {
+  __typename?: 'NotificationMessage';
+  attempts: Scalars['Int']['output'];
+  /** Reminders and notices carry Auto-Submitted: auto-generated */
+  automatic: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** The event that caused it */
+  eventSeq: Scalars['Float']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** The last SMTP answer (or where the file went) */
+  lastResponse?: Maybe<Scalars['String']['output']>;
+  maxAttempts: Scalars['Int']['output'];
+  /** The Message-ID it is sent with, the same on every attempt */
+  messageId: Scalars['String']['output'];
+  /** Next attempt (QUEUED) or end of the current lease (SENDING) */
+  nextAttemptAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  recipient: Scalars['String']['output'];
+  /** REQUESTER, PARTICIPANT, ASSIGNEE, TEAM or FOLLOWER */
+  recipientRole: Scalars['String']['output'];
+  sentAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  status: DeliveryStatus;
+  subject: Scalars['String']['output'];
+  template: Scalars['String']['output'];
+  ticket: Ticket;
+};
+
+export type NotificationRecipient =
+  | 'ASSIGNEE'
+  | 'FOLLOWERS'
+  | 'PARTICIPANTS'
+  | 'REQUESTER'
+  | 'TEAM';
+
+export type NotificationRule = {
+  __typename?: 'NotificationRule';
+  /** Who made the change */
+  actorKinds?: Maybe<Array<ActorKind>>;
+  /** STATUS_ENTERED, AUTO_MOVE: its category */
+  categories?: Maybe<Array<StatusCategory>>;
+  channels?: Maybe<Array<Channel>>;
+  /** STATUS_ENTERED, AUTO_MOVE: only moves out of these */
+  fromStatuses?: Maybe<Array<Scalars['String']['output']>>;
+  on: NotificationTrigger;
+  priorities?: Maybe<Array<Priority>>;
+  recipients: Array<NotificationRecipient>;
+  /** STATUS_ENTERED, AUTO_MOVE: the status entered; REMINDER: the status waited in */
+  statuses?: Maybe<Array<Scalars['String']['output']>>;
+  /** The template key (shipped default or saved by an admin) */
+  template: Scalars['String']['output'];
+};
+
+export type NotificationRuleInput = {
+  /** Who made the change */
+  actorKinds?: InputMaybe<Array<ActorKind>>;
+  /** STATUS_ENTERED, AUTO_MOVE: its category */
+  categories?: InputMaybe<Array<StatusCategory>>;
+  channels?: InputMaybe<Array<Channel>>;
+  /** STATUS_ENTERED, AUTO_MOVE: only moves out of these */
+  fromStatuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  on: NotificationTrigger;
+  priorities?: InputMaybe<Array<Priority>>;
+  recipients: Array<NotificationRecipient>;
+  /** STATUS_ENTERED, AUTO_MOVE: the status entered; REMINDER: the status waited in */
+  statuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The template key (shipped default or saved by an admin) */
+  template: Scalars['String']['input'];
+};
+
+export type NotificationTemplate = {
+  __typename?: 'NotificationTemplate';
+  description?: Maybe<Scalars['String']['output']>;
+  /** Liquid: the HTML part (every output escaped unless ended with | raw) */
+  html: Scalars['String']['output'];
+  key: Scalars['String']['output'];
+  source: NotificationTemplateSource;
+  /** Liquid */
+  subject: Scalars['String']['output'];
+  /** Liquid: the plain-text part */
+  text: Scalars['String']['output'];
+  updatedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The workflow it is saved for; null: every workflow */
+  workflowKey?: Maybe<Scalars['String']['output']>;
+};
+
+export type NotificationTemplatePayload = {
+  __typename?: 'NotificationTemplatePayload';
+  errors: Array<UserError>;
+  template?: Maybe<NotificationTemplate>;
+};
+
+/** DEFAULT (shipped), SHARED (saved for every workflow) or WORKFLOW (saved for one) */
+export type NotificationTemplateSource =
+  | 'DEFAULT'
+  | 'SHARED'
+  | 'WORKFLOW';
+
+export type NotificationTemplateSourceInput = {
+  html: Scalars['String']['input'];
+  subject: Scalars['String']['input'];
+  text: Scalars['String']['input'];
+};
+
+/** What kind of change a notification rule listens for (docs/NOTIFICATIONS.md) */
+export type NotificationTrigger =
+  | 'AUTO_MOVE'
+  | 'PUBLIC_COMMENT'
+  | 'REMINDER'
+  | 'SATISFACTION_SURVEY'
+  | 'SLA_BREACHED'
+  | 'STATUS_ENTERED'
+  | 'TICKET_CREATED';
 
 export type Organization = Node & {
   __typename?: 'Organization';
@@ -545,10 +749,18 @@ export type Query = {
   /** Admins: every key, or a partner’s, newest first */
   apiKeys: Array<ApiKey>;
   businessCalendars: Array<BusinessCalendar>;
+  /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
+  csatMetrics: Array<CsatGroup>;
   /** Any object by its global id; null when absent or not yours to see */
   node?: Maybe<Node>;
+  /** Staff: the latest messages, newest first, optionally by delivery status (FAILED for a dashboard) */
+  notificationMessages: Array<NotificationMessage>;
+  /** Staff: the templates in force (for a workflow, or for every workflow) */
+  notificationTemplates: Array<NotificationTemplate>;
   /** Admins */
   partners: Array<Partner>;
+  /** Staff: a template rendered for a ticket as it is now, without sending (or a draft given as source) */
+  previewNotification: RenderedNotification;
   /** Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call) */
   previewSlaPolicy: Array<SlaPreviewRow>;
   /** Staff: compliance and response times, grouped */
@@ -580,8 +792,32 @@ export type QueryApiKeysArgs = {
 };
 
 
+export type QueryCsatMetricsArgs = {
+  filter?: InputMaybe<SlaMetricsFilterInput>;
+  groupBy?: SlaMetricsGroupBy;
+};
+
+
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationMessagesArgs = {
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<Array<DeliveryStatus>>;
+};
+
+
+export type QueryNotificationTemplatesArgs = {
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryPreviewNotificationArgs = {
+  source?: InputMaybe<NotificationTemplateSourceInput>;
+  template: Scalars['String']['input'];
+  ticketId: Scalars['ID']['input'];
 };
 
 
@@ -668,6 +904,20 @@ export type QueueStatusCount = {
   statusCategory: StatusCategory;
 };
 
+export type RateTicketInput = {
+  comment?: InputMaybe<Scalars['String']['input']>;
+  /** "good"/"bad" (GOOD_BAD) or "1"–"5" (ONE_TO_FIVE) */
+  rating: Scalars['String']['input'];
+  ticketId: Scalars['ID']['input'];
+};
+
+export type RateTicketPayload = {
+  __typename?: 'RateTicketPayload';
+  errors: Array<UserError>;
+  satisfaction?: Maybe<Satisfaction>;
+  ticket?: Maybe<Ticket>;
+};
+
 export type ReasonRequiredUserError = UserError & {
   __typename?: 'ReasonRequiredUserError';
   code: UserErrorCode;
@@ -696,6 +946,19 @@ export type RelationDirection =
 export type RelationKind =
   | 'FOLLOW_UP'
   | 'REVISION';
+
+export type RemoveParticipantInput = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  ticketId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+export type RenderedNotification = {
+  __typename?: 'RenderedNotification';
+  html: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+};
 
 export type ReplyAction =
   | 'FOLLOW_UP'
@@ -729,6 +992,49 @@ export type RotateApiKeyInput = {
   /** Seconds the old key keeps working, so the partner can deploy the new one (default 0) */
   graceSeconds?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
+};
+
+/** A ticket’s latest satisfaction survey */
+export type Satisfaction = {
+  __typename?: 'Satisfaction';
+  /** Until when the rating can be given or changed */
+  closesAt: Scalars['DateTimeISO']['output'];
+  comment?: Maybe<Scalars['String']['output']>;
+  /** Good: GOOD_BAD good, or 4–5 */
+  good?: Maybe<Scalars['Boolean']['output']>;
+  open: Scalars['Boolean']['output'];
+  openedAt: Scalars['DateTimeISO']['output'];
+  ratedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** "good"/"bad" or "1"–"5"; null until rated */
+  rating?: Maybe<Scalars['String']['output']>;
+  scale: SurveyScale;
+};
+
+export type SatisfactionSurveySettings = {
+  __typename?: 'SatisfactionSurveySettings';
+  /** The survey opens on entering a status of this category */
+  category: StatusCategory;
+  /** ISO 8601: how long a rating can be given or changed (default P7D; also until the ticket closes) */
+  openFor?: Maybe<Scalars['String']['output']>;
+  scale: SurveyScale;
+};
+
+export type SatisfactionSurveySettingsInput = {
+  /** The survey opens on entering a status of this category */
+  category: StatusCategory;
+  /** ISO 8601: how long a rating can be given or changed (default P7D; also until the ticket closes) */
+  openFor?: InputMaybe<Scalars['String']['input']>;
+  scale: SurveyScale;
+};
+
+export type SaveNotificationTemplateInput = {
+  html: Scalars['String']['input'];
+  /** e.g. "reminder" (replaces the shipped one) or a new key of your own */
+  key: Scalars['String']['input'];
+  subject: Scalars['String']['input'];
+  text: Scalars['String']['input'];
+  /** Only for this workflow; absent: every workflow */
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An SLA warning or breach, as it is recorded in the event log */
@@ -1101,6 +1407,11 @@ export type SubscriptionTicketEventsArgs = {
   filter?: InputMaybe<TicketEventFilter>;
 };
 
+/** GOOD_BAD (two links) or ONE_TO_FIVE (five links) */
+export type SurveyScale =
+  | 'GOOD_BAD'
+  | 'ONE_TO_FIVE';
+
 export type Team = Node & {
   __typename?: 'Team';
   /** Global id: pass it to node(id) or to any argument that takes this id */
@@ -1125,14 +1436,22 @@ export type Ticket = Node & {
   events: Array<TicketEvent>;
   /** When an agent first replied in public */
   firstRespondedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Staff: agents following the ticket (empty for others) */
+  followers: Array<User>;
   /** Global id: pass it to node(id) or to any argument that takes this id */
   id: Scalars['ID']['output'];
+  /** Staff: the messages this ticket caused and their delivery, oldest first (null for others) */
+  notifications?: Maybe<Array<NotificationMessage>>;
   organization?: Maybe<Organization>;
+  /** Participants (CCs): they read, reply to and receive the public side */
+  participants: Array<User>;
   priority: Priority;
   /** Human reference, e.g. TCK-000042 */
   reference: Scalars['String']['output'];
   relatedTickets: Array<RelatedTicket>;
   requester: User;
+  /** The latest satisfaction survey: for staff and the requester it was sent to */
+  satisfaction?: Maybe<Satisfaction>;
   /** The ticket’s SLA targets; null when no policy applies */
   sla?: Maybe<TicketSla>;
   status: TicketStatus;
@@ -1216,7 +1535,12 @@ export type TicketEventFilter = {
 export type TicketEventType =
   | 'COMMENT_ADDED'
   | 'FOLLOW_UP_OPENED'
+  | 'NOTIFICATION_FAILED'
+  | 'PARTICIPANT_ADDED'
+  | 'PARTICIPANT_REMOVED'
   | 'REQUESTER_REMINDED'
+  | 'SATISFACTION_RATED'
+  | 'SATISFACTION_SURVEY_OPENED'
   | 'SLA_ACHIEVED'
   | 'SLA_BREACHED'
   | 'SLA_POLICY_APPLIED'
@@ -1438,10 +1762,13 @@ export type WorkflowDefinition = {
   initialStatus: Scalars['String']['output'];
   /** Where the system moves a new ticket after categorising it */
   intakeStatus?: Maybe<Scalars['String']['output']>;
+  /** Who hears of what, in order: the first matching rule per recipient and change wins */
+  notifications: Array<NotificationRule>;
   /** What a partner comment does per status */
   partnerComments: Array<ReplyRule>;
   /** What a requester reply does per status (NONE when absent) */
   requesterReplies: Array<ReplyRule>;
+  satisfaction?: Maybe<SatisfactionSurveySettings>;
   statuses: Array<WorkflowStatus>;
   timers: Array<StatusTimer>;
   transitions: Array<WorkflowTransition>;
@@ -1453,10 +1780,13 @@ export type WorkflowDefinitionInput = {
   initialStatus: Scalars['String']['input'];
   /** Where the system moves a new ticket after categorising it */
   intakeStatus?: InputMaybe<Scalars['String']['input']>;
+  /** Who hears of what, in order: the first matching rule per recipient and change wins */
+  notifications?: Array<NotificationRuleInput>;
   /** What a partner comment does per status */
   partnerComments?: Array<ReplyRuleInput>;
   /** What a requester reply does per status (NONE when absent) */
   requesterReplies?: Array<ReplyRuleInput>;
+  satisfaction?: InputMaybe<SatisfactionSurveySettingsInput>;
   statuses: Array<WorkflowStatusInput>;
   timers?: Array<StatusTimerInput>;
   transitions: Array<WorkflowTransitionInput>;

@@ -12,6 +12,7 @@ import { buildDocketSchema } from '../../src/server/schema.js';
 import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { DeadlineScheduler } from '../../src/scheduler/scheduler.js';
+import { Notifications } from '../../src/notify/notifier.js';
 
 /**
  * A real Docket server on a real, freshly migrated PostgreSQL database of its own,
@@ -23,6 +24,8 @@ export interface TestServer {
   databaseUrl: string;
   orm: MikroORM;
   scheduler?: DeadlineScheduler;
+  /** With a scheduler: notifications (running only with `notifications: true` and scheduler 'process'). */
+  notifications?: Notifications;
   config: Config;
   clock: Clock;
   /** Sends a GraphQL operation; `token` is a bearer token (or undefined for anonymous). */
@@ -47,8 +50,10 @@ export async function startTestServer(
     demoData?: boolean;
     clock?: Clock;
     scheduler?: 'process' | 'schedule';
-    /** More configuration variables (e.g. REALTIME_BUFFER, JWT_TTL). */
+    /** More configuration variables (e.g. REALTIME_BUFFER, JWT_TTL, SMTP_URL). */
     env?: Record<string, string>;
+    /** Derive and send notifications (needs scheduler 'process'); off by default. */
+    notifications?: boolean;
   } = {},
 ): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
@@ -68,6 +73,12 @@ export async function startTestServer(
     // Counted, but high enough for suites that write thousands of changes as one user.
     RATE_LIMIT_USER_PER_MINUTE: '1000000',
     RATE_LIMIT_KEY_PER_MINUTE: '1000000',
+    NOTIFICATIONS: opts.notifications ? 'on' : 'off',
+    // Short outbox timings for tests.
+    OUTBOX_SWEEP_MS: '500',
+    OUTBOX_LEASE_MS: '3000',
+    NOTIFY_RETRY_MS: '100',
+    NOTIFY_RETRY_MAX_MS: '400',
     ...opts.env,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -91,7 +102,20 @@ export async function startTestServer(
         sweepGraceMs: 200,
       })
     : undefined;
+  const notifications = scheduler
+    ? new Notifications({
+        config,
+        em: orm.em.fork(),
+        databaseUrl: url.toString(),
+        scheduler,
+        clock,
+        logger,
+        owner: `test-${name}`,
+        process: opts.scheduler === 'process',
+      })
+    : undefined;
   await scheduler?.start();
+  await notifications?.start();
   const server: RunningServer = await startServer(
     { config, orm, schema: await schemaPromise, clock, logger, scheduler },
     { port: 0, host: '127.0.0.1' },
@@ -104,6 +128,7 @@ export async function startTestServer(
     databaseUrl: url.toString(),
     orm,
     scheduler,
+    notifications,
     config,
     clock,
     async gql(doc, variables, token) {
@@ -127,6 +152,7 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
+      await notifications?.stop();
       await scheduler?.stop();
       await pool.end();
       await orm.close();

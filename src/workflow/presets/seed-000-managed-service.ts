@@ -36,6 +36,16 @@
  */
 import type { WorkflowPreset } from '../definition.js';
 
+/*
+ * Notifications (what the seed promises by email, and nothing else):
+ * - "Our Virtual Team are trained to make follow up via SMS, Email or Call on a courtesy basis. The
+ *   courtesy follow up works when there is no response from client or platform." → the reminder timers
+ *   of Awaiting client reply send the client a courtesy follow-up. (Awaiting platform reply's reminders
+ *   are for the platform, a partner: they reach it by webhooks, not the client's inbox.)
+ * - "The customer response to our ticket task via email or portal." → the desk's public replies reach
+ *   the client (and the colleagues they added) by email, so they can answer by email.
+ */
+
 const ACTIVE = ['open', 'client_responded', 'ready', 'in_progress', 'awaiting_platform', 'awaiting_client'];
 
 export const managedServicePreset: WorkflowPreset = {
@@ -202,6 +212,15 @@ export const managedServicePreset: WorkflowPreset = {
         to: 'resolved',
         addTag: 'No client response',
       },
+    ],
+    notifications: [
+      {
+        on: 'REMINDER',
+        statuses: ['awaiting_client'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'courtesy-follow-up',
+      },
+      { on: 'PUBLIC_COMMENT', recipients: ['REQUESTER', 'PARTICIPANTS'], template: 'agent-reply' },
     ],
   },
 };

@@ -32,6 +32,17 @@
  */
 import type { WorkflowPreset } from '../definition.js';
 
+/*
+ * Notifications, each a promise of the seed (to the requester and anyone they added "to the loop"):
+ * - New: "you should receive an automatic response with the reference number, subject and description."
+ * - Waiting on Seller/Buyer: "You will receive a few automatic messages ... After waiting 3 days for a
+ *   response, we will send a kind reminder - our system sends 3 automatic reminders."
+ * - "After waiting 30 days for a response, we inform you that the ticket is now considered closed." →
+ *   the timer's move from Waiting on seller/buyer to Closed (not the quiet close 7 days after Resolved).
+ * - Resolved: "Once your ticket has been considered resolved, you will receive an email explaining the
+ *   resolution." (The seed promises nothing for other replies: the app shows them.)
+ */
+
 const WORKING = ['to_do_next', 'l1_in_progress', 'l2_in_progress', 'waiting_on_seller', 'waiting_on_buyer'];
 
 export const marketplacePreset: WorkflowPreset = {
@@ -192,6 +203,28 @@ export const marketplacePreset: WorkflowPreset = {
       { status: 'waiting_on_buyer', action: 'REMIND', after: 'P3D', repeatEvery: 'P3D', maxCount: 3 },
       { status: 'waiting_on_buyer', action: 'MOVE', after: 'P30D', to: 'closed' },
       { status: 'resolved', action: 'MOVE', after: 'P7D', to: 'closed' },
+    ],
+    notifications: [
+      { on: 'TICKET_CREATED', recipients: ['REQUESTER', 'PARTICIPANTS'], template: 'ticket-received' },
+      {
+        on: 'REMINDER',
+        statuses: ['waiting_on_seller', 'waiting_on_buyer'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'reminder',
+      },
+      {
+        on: 'AUTO_MOVE',
+        statuses: ['closed'],
+        fromStatuses: ['waiting_on_seller', 'waiting_on_buyer'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'closed-no-response',
+      },
+      {
+        on: 'STATUS_ENTERED',
+        statuses: ['resolved'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'resolution',
+      },
     ],
   },
 };

@@ -34,6 +34,19 @@
  */
 import type { WorkflowPreset } from '../definition.js';
 
+/*
+ * Notifications, each a promise of the seed:
+ * - OPEN/NEW: "You will get an email notification stating that we have received the request and an
+ *   agent will be assigned shortly."
+ * - PENDING: "your ticket will be moved into the pending status and you will immediately get an email
+ *   with the agent question(s)." (The agent's reply and the move are one change: one email.)
+ * - "If you do not respond to your ticket within 24hrs the system will automatically send you a
+ *   reminder. If you do not respond to your ticket within 5 days, the system will send you a second
+ *   reminder."
+ * - SOLVED: "You'll get a notification stating that your ticket has been resolved."
+ * (No email is promised for the close at 7 days or after Solved, nor for other replies.)
+ */
+
 export const agencyPreset: WorkflowPreset = {
   key: 'agency',
   name: 'Agency desk',
@@ -172,6 +185,27 @@ export const agencyPreset: WorkflowPreset = {
       { status: 'pending', action: 'REMIND', after: 'P5D', maxCount: 1 },
       { status: 'pending', action: 'MOVE', after: 'P7D', to: 'closed', addTag: 'No Response' },
       { status: 'solved', action: 'MOVE', after: 'PT24H', to: 'closed' },
+    ],
+    notifications: [
+      { on: 'TICKET_CREATED', recipients: ['REQUESTER', 'PARTICIPANTS'], template: 'ticket-received' },
+      {
+        on: 'STATUS_ENTERED',
+        statuses: ['pending'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'agent-questions',
+      },
+      {
+        on: 'REMINDER',
+        statuses: ['pending'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'reminder',
+      },
+      {
+        on: 'STATUS_ENTERED',
+        statuses: ['solved'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'resolution',
+      },
     ],
   },
 };

@@ -30,6 +30,14 @@
  */
 import type { WorkflowPreset } from '../definition.js';
 
+/*
+ * Notifications, each a promise of the seed:
+ * - "The user will receive an email notification with updates on the ticket status." → every status
+ *   the ticket enters, except moves the user made themselves (their own reply reopening it).
+ * - "Users will receive regular updates on the progress of their issue." → the desk's public replies;
+ *   a reply that also moves the ticket is one email (the reply, which shows the new status).
+ */
+
 const ACTIVE = ['new', 'in_progress', 'awaiting_customer', 'awaiting_third_party'];
 
 export const saasPreset: WorkflowPreset = {
@@ -142,6 +150,15 @@ export const saasPreset: WorkflowPreset = {
     timers: [
       { status: 'awaiting_customer', action: 'REMIND', after: 'P3D', maxCount: 1 },
       { status: 'resolved', action: 'MOVE', after: 'P7D', to: 'closed' },
+    ],
+    notifications: [
+      { on: 'PUBLIC_COMMENT', recipients: ['REQUESTER', 'PARTICIPANTS'], template: 'agent-reply' },
+      {
+        on: 'STATUS_ENTERED',
+        actorKinds: ['AGENT', 'ADMIN', 'SYSTEM', 'PARTNER'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'status-update',
+      },
     ],
   },
 };

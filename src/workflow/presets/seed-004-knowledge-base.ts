@@ -29,6 +29,15 @@
  */
 import type { WorkflowPreset } from '../definition.js';
 
+/*
+ * Notifications, each a promise of the seed:
+ * - "Any ticket awaiting for your reply for more than 7 days will be automatically closed after our
+ *   system will have sent a brief reminder to your inbox."
+ * - "when we provide you with a resolution and your ticket is set to the status "resolved", a survey
+ *   will be displayed" → a satisfaction survey on entering Resolved (good / bad), shown in the portal
+ *   (rateTicket) and sent with one-click links; open for 7 days or until the ticket closes (48 h).
+ */
+
 const ACTIVE = ['in_queue', 'processing', 'awaiting_your_reply', 'reopened'];
 
 export const knowledgeBasePreset: WorkflowPreset = {
@@ -127,5 +136,15 @@ export const knowledgeBasePreset: WorkflowPreset = {
       { status: 'awaiting_your_reply', action: 'MOVE', after: 'P7D', to: 'closed' },
       { status: 'resolved', action: 'MOVE', after: 'PT48H', to: 'closed' },
     ],
+    notifications: [
+      {
+        on: 'REMINDER',
+        statuses: ['awaiting_your_reply'],
+        recipients: ['REQUESTER', 'PARTICIPANTS'],
+        template: 'reminder',
+      },
+      { on: 'SATISFACTION_SURVEY', recipients: ['REQUESTER'], template: 'satisfaction-survey' },
+    ],
+    satisfaction: { category: 'RESOLVED', scale: 'GOOD_BAD', openFor: 'P7D' },
   },
 };
