@@ -70,7 +70,7 @@ export class Notifications {
         handle: async (tx, events) => {
           await deriveNotifications(tx, events, n, o.clock.now());
         },
-        afterCommit: () => this.dispatcher.poke(NOTIFY_QUEUE),
+        afterCommit: () => this.dispatcher.kick(NOTIFY_QUEUE),
       });
     }
   }
