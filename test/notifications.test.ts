@@ -364,8 +364,16 @@ describe('notifications: presets, surveys, participants, templates, delivery', (
       'rita@acme.example',
       'sam@acme.example',
     ]);
-    for (const m of smtp.mails.filter((x) => x.subject.includes(t.reference)))
+    // A note written last, then a move without a reply: the mail quotes the last public reply, not the note.
+    await f.comment(AGENT, { ticketId: t.id, body: 'SECRET-LAST-NOTE', internal: true });
+    await f.move(AGENT, t.id, 'solved');
+    await smtp.waitFor((m) => m.filter((x) => x.subject.includes(`${t.reference}] Resolved`)).length >= 3);
+    const resolved = smtp.mails.filter((x) => x.subject.includes(`${t.reference}] Resolved`));
+    for (const m of resolved) expect(m.parsed.text).toContain('What is the deadline?');
+    for (const m of smtp.mails.filter((x) => x.subject.includes(t.reference))) {
       expect(m.raw).not.toContain('SECRET-CC-NOTE');
+      expect(m.raw).not.toContain('SECRET-LAST-NOTE');
+    }
     // Sam sees the ticket's public events, not the note; the PARTICIPANT_ADDED events are there.
     const events = (await f.get('sam@acme.example', t.id))!.events;
     expect(events.some((e) => e.type === 'PARTICIPANT_ADDED')).toBe(true);

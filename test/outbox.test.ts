@@ -77,6 +77,24 @@ describe('outbox', () => {
     });
   });
 
+  it('a claim skips the rows another worker is claiming, without waiting for it', async () => {
+    const now = new Date();
+    const ids = await s.orm.em
+      .fork()
+      .transactional((tx) => enqueue(tx, 'skip', [{}, {}, {}], { now, maxAttempts: 3 }));
+    await s.orm.em.fork().transactional(async (tx) => {
+      const first = await claim(tx, 'skip', { owner: 'w1', limit: 2, leaseMs: 60_000, now });
+      // The first worker has not committed: the second must not wait for it, nor take its rows.
+      const second = await Promise.race([
+        claim(s.orm.em.fork(), 'skip', { owner: 'w2', limit: 10, leaseMs: 60_000, now }),
+        new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 2000)),
+      ]);
+      expect(second).not.toBe('blocked');
+      const all = [...first, ...(second as typeof first)].map((d) => d.id).sort();
+      expect(all).toEqual([...ids].sort());
+    });
+  });
+
   it('claims are disjoint, leases expire, failures back off, attempts are kept, keys go in order', async () => {
     const em = s.orm.em.fork();
     const now = new Date();
