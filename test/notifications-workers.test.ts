@@ -21,6 +21,7 @@ describe('notifications on two worker processes', () => {
   const startWorker = async () =>
     workers.push(
       await startDocket('worker', s.databaseUrl, {
+        NOTIFICATIONS: 'on',
         SMTP_URL: smtp.url,
         MAIL_FROM: 'support@desk.test',
         SCHEDULER_POLL_MS: '300',

@@ -50,6 +50,8 @@ export async function startDocket(
       LOG_LEVEL: 'debug',
       RATE_LIMIT_USER_PER_MINUTE: '1000000',
       RATE_LIMIT_KEY_PER_MINUTE: '1000000',
+      // Tests that want mail turn it on (with an SMTP server of their own).
+      NOTIFICATIONS: 'off',
       ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
       ...env,
     },
