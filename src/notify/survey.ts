@@ -133,12 +133,12 @@ export async function rateTicket(
     [found.id],
   );
   const survey = rowToSurvey(row!);
+  const score = scoreOf(survey.scale, input.rating.trim().toLowerCase());
+  if (!score) throw InvalidInputError.field('rating', `must be one of ${RATINGS[survey.scale].join(', ')}`);
   if (!surveyOpen(survey, change.now))
     throw new ConflictError(
       `The survey closed at ${survey.closesAt.toISOString()}; the rating can no longer change`,
     );
-  const score = scoreOf(survey.scale, input.rating.trim().toLowerCase());
-  if (!score) throw InvalidInputError.field('rating', `must be one of ${RATINGS[survey.scale].join(', ')}`);
   const comment = input.comment === undefined ? survey.comment : input.comment.trim() || undefined;
   await ctx.em.execute(
     'update satisfaction_survey set rating = ?, good = ?, comment = ?, rated_at = ?, rated_by = ? where id = ?',

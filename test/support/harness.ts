@@ -76,7 +76,8 @@ export async function startTestServer(
     NOTIFICATIONS: opts.notifications ? 'on' : 'off',
     // Short outbox timings for tests.
     OUTBOX_SWEEP_MS: '500',
-    OUTBOX_LEASE_MS: '3000',
+    // Long enough that a slow send on a busy machine is not taken for a dead worker's.
+    OUTBOX_LEASE_MS: '20000',
     NOTIFY_RETRY_MS: '100',
     NOTIFY_RETRY_MAX_MS: '400',
     ...opts.env,
