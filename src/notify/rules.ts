@@ -97,7 +97,8 @@ export function validateNotificationRules(def: WorkflowDefinition): FieldProblem
   const problems: FieldProblem[] = [];
   const add = (field: string, message: string) => problems.push({ field, message });
   const statuses = new Set(def.statuses.map((s) => s.key));
-  (def.notifications ?? []).forEach((r, i) => {
+  const rules: NotificationRule[] = def.notifications ?? [];
+  rules.forEach((r, i) => {
     const at = `notifications[${i}]`;
     if (!NOTIFICATION_TRIGGERS.includes(r.on)) add(`${at}.on`, `unknown trigger "${r.on}"`);
     const statusTrigger = STATUS_TRIGGERS.includes(r.on);
