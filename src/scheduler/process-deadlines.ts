@@ -14,13 +14,14 @@ import { nextFiring } from './timers.js';
  * TicketChange as a person's change: workflow reminders (REQUESTER_REMINDED with its count) and moves
  * (with their tag), then the SLA recompute that records warnings and breaches and carries out breach
  * actions. The database is the truth: nothing due, nothing done; running it twice changes nothing the
- * second time. Returns whether the ticket exists.
+ * second time. Resolves once committed: `handled` (events were recorded), `nothing_due`, or
+ * `ticket_missing`.
  */
 export async function processDueDeadlines(
   em: EntityManager,
   ticketId: string,
   clock: Clock,
-): Promise<boolean> {
+): Promise<'handled' | 'nothing_due' | 'ticket_missing'> {
   return em.fork().transactional(async (tx) => {
     const ctx = {
       actor: SYSTEM_ACTOR,
@@ -32,7 +33,7 @@ export async function processDueDeadlines(
     try {
       change = await TicketChange.load(ctx, ticketId);
     } catch (err) {
-      if (err instanceof NotFoundError) return false;
+      if (err instanceof NotFoundError) return 'ticket_missing';
       throw err;
     }
     const now = change.now.getTime();
@@ -73,7 +74,7 @@ export async function processDueDeadlines(
       break; // the new status's timers replace the rest
     }
     await change.commit();
-    return true;
+    return change.events.length ? 'handled' : 'nothing_due';
   });
 }
 
@@ -108,25 +109,26 @@ export async function deadlinesOf(
 }
 
 /**
- * Tickets with a deadline that passed more than `graceMs` ago: what no job handled (a lost job, a job
- * store restored from backup, a worker that died). The sweep processes them.
+ * Tickets with a deadline that passed more than `graceMs` ago, each with its earliest such deadline,
+ * earliest first: what no job handled (a lost job, a job store restored from backup, a worker that
+ * died). The sweep processes them.
  */
 export async function overdueTickets(
   em: EntityManager,
   now: Date,
   graceMs: number,
   limit: number,
-): Promise<string[]> {
+): Promise<{ ticketId: string; dueAt: Date }[]> {
   const before = new Date(now.getTime() - graceMs).toISOString();
-  const rows = await em.execute<{ ticket_id: string }[]>(
-    `select ticket_id from (
+  const rows = await em.execute<{ ticket_id: string; due_at: string }[]>(
+    `select ticket_id, min(at) as due_at from (
        select ticket_id, fire_at as at from ticket_timer where fire_at <= ?
        union all select ticket_id, next_warning_at from ticket_sla_target where state = 'ACTIVE' and next_warning_at <= ?
        union all select ticket_id, due_at from ticket_sla_target where state = 'ACTIVE' and due_at <= ?
      ) d group by ticket_id order by min(at) limit ?`,
     [before, before, before, limit],
   );
-  return rows.map((r) => r.ticket_id);
+  return rows.map((r) => ({ ticketId: r.ticket_id, dueAt: new Date(r.due_at) }));
 }
 
 /** Every ticket with a pending deadline (to schedule them all, e.g. after loading demo data). */

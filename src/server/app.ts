@@ -1,5 +1,8 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -21,6 +24,10 @@ import { Realtime } from '../events/realtime.js';
 import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
+import { watchPool } from '../db/pool-metrics.js';
+import { mountBrowserPages } from '../ops/browser-pages.js';
+import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
+import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +42,8 @@ export interface RunningServer {
   url: string;
   port: number;
   realtime: Realtime;
+  /** Where Prometheus scrapes: `/metrics` on this port, on METRICS_PORT, or nowhere (docs/OPERATIONS.md). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -111,8 +120,10 @@ export async function startServer(
   },
 ): Promise<RunningServer> {
   const { config, orm, logger } = deps;
+  const metrics = config.ops.metrics;
   const app = express();
   const httpServer = http.createServer(app);
+  if (metrics.enabled) app.use(httpMetrics);
 
   const rateLimits = new RateLimits(orm.em.getKnex(), config.limits, logger);
   const apollo = new ApolloServer<RequestContext>({
@@ -129,6 +140,9 @@ export async function startServer(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
+      // Browsers get Docket's own GraphiQL (ops/browser-pages.ts), not Apollo's landing page from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
+      ...(metrics.enabled ? [graphqlMetricsPlugin] : []),
       idempotencyPlugin(deps),
       requestLogPlugin(deps),
       subscriptionsOverWebSocket,
@@ -138,6 +152,8 @@ export async function startServer(
   });
   await apollo.start();
 
+  // First among the scrape hooks: the pool is read before the others borrow connections from it.
+  const unwatchPool = metrics.enabled ? watchPool(orm, config.dbPoolMax) : undefined;
   // Subscriptions: this process's feed of the event log, and graphql-ws on the same port and path.
   const realtime = new Realtime({
     em: orm.em.fork(),
@@ -149,6 +165,11 @@ export async function startServer(
   });
   await realtime.start();
   const ws = startWebSocketServer({ ...deps, httpServer, realtime, rateLimits });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics.exposure === 'main')
+    app.get('/metrics', (req, res) => void handleScrape(req, res, metrics.token, logger));
+  else if (metrics.exposure === 'port') metricsServer = await startMetricsServer(metrics, logger);
+  mountBrowserPages(app, config.ops, logger);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -222,10 +243,14 @@ export async function startServer(
     url: `http://${shownHost}:${port}/graphql`,
     port,
     realtime,
+    metricsUrl:
+      metricsServer?.url ?? (metrics.exposure === 'main' ? `http://${shownHost}:${port}/metrics` : undefined),
     close: async () => {
       await ws.dispose();
       await apollo.stop();
       await realtime.close();
+      unwatchPool?.();
+      await metricsServer?.close();
     },
   };
 }

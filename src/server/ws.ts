@@ -30,6 +30,7 @@ import { createLoaders } from './loaders.js';
 import { Outlet, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
+import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
 
 export interface WsDeps {
   httpServer: http.Server;
@@ -55,6 +56,16 @@ const MAX_GROUPS = 10_000;
 
 interface Group {
   readonly key: string;
+}
+
+/** The subscription's root field (ticketEvents, slaAlerts, queueStats), a metrics label. */
+function rootField(document: DocumentNode): string {
+  for (const d of document.definitions)
+    if (d.kind === 'OperationDefinition') {
+      const first = d.selectionSet.selections[0];
+      return first?.kind === 'Field' ? first.name.value : 'unknown';
+    }
+  return 'unknown';
 }
 
 /** The token from connectionParams: `{ authorization: "Bearer <jwt>" }` (or `Authorization`, or `token`). */
@@ -140,7 +151,11 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
 
   /** Each WebSocket's TCP stream (the upgrade request's socket, which `ws` writes to). */
   const streams = new WeakMap<WebSocket, Duplex>();
-  wss.on('connection', (socket, req) => streams.set(socket, req.socket));
+  wss.on('connection', (socket, req) => {
+    streams.set(socket, req.socket);
+    wsConnections.inc();
+    socket.once('close', () => wsConnections.dec());
+  });
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
 
@@ -166,9 +181,16 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     return d;
   };
   const subscribe = async (args: ExecutionArgs) => {
+    const refused = (result: ExecutionResult) => {
+      countSubscription(
+        args.operationName,
+        String(result.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+      );
+      return result;
+    };
     // The same limits as HTTP: operations per minute, then cost.
     const wait = await deps.rateLimits.consume((args.contextValue as RequestContext).actor);
-    if (wait !== undefined) return { errors: [rateLimited(wait)] };
+    if (wait !== undefined) return refused({ errors: [rateLimited(wait)] });
     const cost = operationCost(
       args.schema,
       args.document,
@@ -176,9 +198,17 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       args.operationName ?? undefined,
     );
     if (cost !== undefined && cost > deps.config.limits.maxCost)
-      return { errors: [tooCostly(cost, deps.config.limits.maxCost)] };
+      return refused({ errors: [tooCostly(cost, deps.config.limits.maxCost)] });
     const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) return source;
+    if (!(Symbol.asyncIterator in source)) return refused(source);
+    countSubscription(args.operationName, 'OK');
+    const field = { field: rootField(args.document) };
+    activeSubscriptions.inc(field);
+    let running = true;
+    const ended = () => {
+      if (running) activeSubscriptions.dec(field);
+      running = false;
+    };
     const ctx = args.contextValue as RequestContext;
     const group = groupOf(
       [
@@ -256,7 +286,9 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         outlet.push(payloadFor(n.value as object));
         await outlet.idle();
       }
-    })().catch(fail);
+    })()
+      .catch(fail)
+      .finally(ended);
     const silent: AsyncIterableIterator<ExecutionResult> = {
       // graphql-ws sees no result: it completes the subscription when the pump ends.
       async next() {
@@ -264,6 +296,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         return { done: true, value: undefined };
       },
       async return() {
+        ended();
         await it.return?.();
         return { done: true, value: undefined };
       },
@@ -283,15 +316,20 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       onSubscribe: (ctx, _id, payload) => {
         // This one is already reserved among the connection's subscriptions.
         const max = deps.config.realtime.maxSubscriptions;
-        if (Object.keys(ctx.subscriptions).length > max)
+        if (Object.keys(ctx.subscriptions).length > max) {
+          countSubscription(payload.operationName, 'TOO_MANY_SUBSCRIPTIONS');
           return [
             new GraphQLError(
               `At most ${max} subscriptions per connection: complete one first, or filter more widely`,
               { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
             ),
           ];
+        }
         const d = documentFor(payload.query);
-        if (Array.isArray(d)) return d as GraphQLError[];
+        if (Array.isArray(d)) {
+          countSubscription(payload.operationName, 'GRAPHQL_VALIDATION_FAILED');
+          return d as GraphQLError[];
+        }
         return {
           schema: deps.schema,
           document: d as DocumentNode,

@@ -647,6 +647,8 @@ export type QueueStats = {
   byStatus: Array<QueueStatusCount>;
   /** Tickets not resolved or closed */
   open: Scalars['Int']['output'];
+  /** The event log position these counts include: subscribe to slaAlerts or ticketEvents with `after: seq` to follow on with no gap */
+  seq: Scalars['SafeInt']['output'];
   /** Open tickets waiting on the requester */
   waitingOnRequester: Scalars['Int']['output'];
 };
