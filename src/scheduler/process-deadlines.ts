@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SYSTEM_ACTOR } from '../access/actor.js';
+import { readRows } from '../db/read.js';
 import { sqlArray } from '../db/sql.js';
 import { TicketEventType } from '../events/event-types.js';
 import type { Clock } from '../shared/clock.js';
@@ -106,6 +107,28 @@ export async function deadlinesOf(
   const out = new Map<string, TicketDeadlines>(ticketIds.map((id) => [id, {}]));
   for (const r of rows) out.get(r.ticket_id)![r.kind] = new Date(r.at);
   return out;
+}
+
+const EARLIEST: Record<DeadlineKind, string> = {
+  'workflow-timer': 'select min(fire_at) as at from ticket_timer where ticket_id = ? and fire_at is not null',
+  'sla-warning': `select min(next_warning_at) as at from ticket_sla_target
+                   where ticket_id = ? and state = 'ACTIVE' and next_warning_at is not null`,
+  'sla-breach': `select min(due_at) as at from ticket_sla_target
+                  where ticket_id = ? and state = 'ACTIVE' and due_at is not null`,
+};
+
+/**
+ * The earliest pending deadline of one kind on a ticket: what its job of that kind is due for (Agenda
+ * clears a job's nextRunAt when it starts, so the job reads it here before acting, to measure its
+ * lateness). Undefined when nothing of that kind is pending.
+ */
+export async function earliestDeadline(
+  em: EntityManager,
+  ticketId: string,
+  kind: DeadlineKind,
+): Promise<Date | undefined> {
+  const [row] = await readRows<{ at: Date | string | null }>(em, EARLIEST[kind], [ticketId]);
+  return row?.at ? new Date(row.at) : undefined;
 }
 
 /**

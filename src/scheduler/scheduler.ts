@@ -11,6 +11,7 @@ import { jobs, lateness, watchDeadlines, type JobOutcome } from './metrics.js';
 import {
   DEADLINE_KINDS,
   deadlinesOf,
+  earliestDeadline,
   overdueTickets,
   processDueDeadlines,
   type DeadlineKind,
@@ -201,11 +202,11 @@ export class DeadlineScheduler {
 
   private async runDeadline(kind: DeadlineKind, job: Job<{ ticketId: string }>): Promise<void> {
     const { ticketId } = job.attrs.data;
-    // The instant this job was due: its lateness runs from here to the commit of what it did.
-    const dueAt = job.attrs.nextRunAt?.getTime();
     let outcome: JobOutcome = 'failed';
     try {
       await traced(`scheduler.job ${kind}`, { 'docket.ticket_id': ticketId }, async () => {
+        // What this job is due for: its lateness runs from there to the commit of what it did.
+        const dueAt = (await earliestDeadline(this.opts.em, ticketId, kind))?.getTime();
         outcome = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
         const late = dueAt === undefined ? undefined : this.opts.clock.now().getTime() - dueAt;
         if (outcome === 'handled' && late !== undefined)

@@ -58,14 +58,17 @@ interface Group {
   readonly key: string;
 }
 
-/** The subscription's root field (ticketEvents, slaAlerts, queueStats), a metrics label. */
-function rootField(document: DocumentNode): string {
+/** The operation's name (as sent, else the document's own) and its first root field: metrics labels. */
+function operationOf(
+  document: DocumentNode,
+  name: string | null | undefined,
+): { name: string | undefined; field: string } {
   for (const d of document.definitions)
-    if (d.kind === 'OperationDefinition') {
+    if (d.kind === 'OperationDefinition' && (!name || d.name?.value === name)) {
       const first = d.selectionSet.selections[0];
-      return first?.kind === 'Field' ? first.name.value : 'unknown';
+      return { name: d.name?.value, field: first?.kind === 'Field' ? first.name.value : 'unknown' };
     }
-  return 'unknown';
+  return { name: name ?? undefined, field: 'unknown' };
 }
 
 /** The token from connectionParams: `{ authorization: "Bearer <jwt>" }` (or `Authorization`, or `token`). */
@@ -181,11 +184,9 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     return d;
   };
   const subscribe = async (args: ExecutionArgs) => {
+    const op = operationOf(args.document, args.operationName);
     const refused = (result: ExecutionResult) => {
-      countSubscription(
-        args.operationName,
-        String(result.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
-      );
+      countSubscription(op.name, String(result.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
       return result;
     };
     // The same limits as HTTP: operations per minute, then cost.
@@ -201,8 +202,8 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       return refused({ errors: [tooCostly(cost, deps.config.limits.maxCost)] });
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return refused(source);
-    countSubscription(args.operationName, 'OK');
-    const field = { field: rootField(args.document) };
+    countSubscription(op.name, 'OK');
+    const field = { field: op.field };
     activeSubscriptions.inc(field);
     let running = true;
     const ended = () => {
