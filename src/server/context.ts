@@ -7,6 +7,7 @@ import type { UseCaseContext } from '../shared/use-case.js';
 import type { Loaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import type { Realtime } from '../events/realtime.js';
+import { traced, tracingEnabled } from '../ops/trace.js';
 
 /** One per request (HTTP) or operation (WebSocket). */
 export interface RequestContext {
@@ -21,6 +22,8 @@ export interface RequestContext {
   scheduler?: DeadlineScheduler;
   /** Present on WebSocket operations only: where subscriptions come from. */
   realtime?: RealtimeConnection;
+  /** With tracing on: the mutation running, which names inTransaction's span (see traceUseCases). */
+  useCase?: string;
 }
 
 /** A WebSocket connection's view of the process's realtime feed. */
@@ -45,14 +48,20 @@ export function useCaseContext(ctx: AuthedContext): UseCaseContext {
 
 /**
  * Runs a use case in one transaction; after it commits, the changed tickets' deadline jobs are moved
- * (jobs are hints: a failure there is logged and the sweep repairs it).
+ * (jobs are hints: a failure there is logged and the sweep repairs it). With tracing on, all of it is
+ * the span `usecase <mutation>`.
  */
 export async function inTransaction<T>(
   c: AuthedContext,
   work: (ctx: UseCaseContext) => Promise<T>,
 ): Promise<T> {
-  const touched = new Set<string>();
-  const result = await c.em.transactional((em) => work({ ...useCaseContext(c), em, touched }));
-  await c.scheduler?.sync(touched);
-  return result;
+  const run = async () => {
+    const touched = new Set<string>();
+    const result = await c.em.transactional((em) => work({ ...useCaseContext(c), em, touched }));
+    await c.scheduler?.sync(touched);
+    return result;
+  };
+  return tracingEnabled()
+    ? traced(`usecase ${c.useCase ?? 'unnamed'}`, { 'docket.actor_kind': c.actor.kind }, run)
+    : run();
 }

@@ -27,7 +27,7 @@ import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
-import { traced, tracingEnabled } from '../ops/trace.js';
+import { tracingEnabled } from '../ops/trace.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
 export async function buildDocketSchema(
@@ -126,17 +126,17 @@ function guardOperations(schema: GraphQLSchema): void {
 }
 
 /**
- * With tracing on, each mutation (one use case each: createTicket, transitionTicket, …) runs in a span
- * `usecase <name>` that holds its transaction, its SQL and the scheduling after commit. Tracing off,
- * the resolvers are left as they are.
+ * With tracing on, each mutation names its use case (createTicket, transitionTicket, …) on the request
+ * context; `inTransaction` then runs in a span `usecase <name>` holding its transaction, its SQL and
+ * the scheduling after commit. Tracing off, the resolvers are left as they are.
  */
 function traceUseCases(schema: GraphQLSchema): void {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
     const resolve = field.resolve!;
-    field.resolve = (source, args, ctx: RequestContext, info) =>
-      traced(`usecase ${field.name}`, { 'docket.actor_kind': ctx.actor?.kind }, () =>
-        resolve(source, args, ctx, info),
-      );
+    field.resolve = (source, args, ctx: RequestContext, info) => {
+      ctx.useCase = field.name;
+      return resolve(source, args, ctx, info);
+    };
   }
 }
 
