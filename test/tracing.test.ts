@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,13 +97,13 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     await s?.close();
   });
 
-  const gql = async <V>(doc: Parameters<typeof print>[0], variables: V, email: string) => {
+  const gql = async <R, V>(doc: TypedDocumentNode<R, V>, variables: V, email: string) => {
     const res = await fetch(docket.url!, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await f.token(email)}` },
       body: JSON.stringify({ query: print(doc), variables }),
     });
-    return (await res.json()) as { data: Record<string, any>; errors?: unknown[] };
+    return (await res.json()) as { data: R; errors?: unknown[] };
   };
   const waitForSpans = async (check: () => boolean, ms = 15_000) => {
     const until = Date.now() + ms;
@@ -125,14 +126,14 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   };
 
   it('traces a request through HTTP, Express, GraphQL, the use case and its SQL, with the trace id in the logs', async () => {
-    const uma = (await gql(ViewerDocument, {}, 'uma@umbrella.example')).data.viewer.id as string;
+    const uma = (await gql(ViewerDocument, {}, 'uma@umbrella.example')).data.viewer.id;
     const created = await gql(
       CreateTicketDocument,
       { input: { subject: 'Traced', description: 'Follow me', channel: 'PORTAL', requesterId: uma } },
       AGENT,
     );
     expect(created.errors).toBeUndefined();
-    const ticketId = created.data.createTicket.ticket.id as string;
+    const ticketId = created.data.createTicket.ticket!.id;
     const comment = await gql(
       AddCommentDocument,
       { input: { ticketId, body: 'A note', internal: true } },
@@ -177,7 +178,7 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   });
 
   it('traces scheduler jobs with their SQL', async () => {
-    const uma = (await gql(ViewerDocument, {}, 'uma@umbrella.example')).data.viewer.id as string;
+    const uma = (await gql(ViewerDocument, {}, 'uma@umbrella.example')).data.viewer.id;
     const created = await gql(
       CreateTicketDocument,
       {
