@@ -299,6 +299,9 @@ function connect() {
 function main() {
   const input = $<HTMLInputElement>('token');
   input.value = token;
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') input.blur();
+  });
   input.addEventListener('change', () => {
     token = input.value.trim().replace(/^Bearer\s+/i, '');
     if (token) localStorage.setItem(TOKEN_KEY, token);
