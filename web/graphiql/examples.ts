@@ -93,7 +93,7 @@ mutation CreateTicket {
   },
   {
     query: `# Move a ticket (its id from TicketByReference); expectedVersion is the version you last read.
-mutation TransitionTicket($ticketId: ID!, $to: String!, $expectedVersion: Int) {
+mutation TransitionTicket($ticketId: ID!, $to: String!, $expectedVersion: Int!) {
   transitionTicket(input: { ticketId: $ticketId, to: $to, expectedVersion: $expectedVersion }) {
     ticket { reference version status { key name } }
     errors {
