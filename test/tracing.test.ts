@@ -90,7 +90,7 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       OTEL_SERVICE_NAME: 'docket-test',
       SCHEDULER_POLL_MS: '200',
     });
-  });
+  }, 90_000);
   afterAll(async () => {
     await docket?.stop();
     await receiver?.close();
