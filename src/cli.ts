@@ -69,7 +69,8 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
     }, 10_000);
     force.unref();
     await stop();
-    await stopTracing();
+    const lost = await stopTracing();
+    if (lost) logger.warn({ reason: lost }, 'the last spans could not be sent to the collector');
     logger.info('stopped');
     process.exit(0);
   };

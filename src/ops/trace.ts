@@ -41,11 +41,29 @@ export function setTraceBackend(b: TraceBackend | undefined): void {
   backend = b;
 }
 
-/** Sends the spans still queued and stops tracing (at shutdown; nothing to do when tracing is off). */
-export async function stopTracing(): Promise<void> {
+/**
+ * Sends the spans still queued and stops tracing (at shutdown; nothing to do when tracing is off).
+ * Never throws and waits at most 3 s: an unreachable collector must not turn a clean stop into a crash.
+ * Resolves with the reason spans were lost, if they were.
+ */
+export async function stopTracing(): Promise<string | undefined> {
   const b = backend;
   backend = undefined;
-  await b?.shutdown();
+  if (!b) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      b.shutdown(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the collector did not answer within 3 s')), 3000);
+      }),
+    ]);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message ?? String(err);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Whether spans are being recorded (OTEL_EXPORTER_OTLP_ENDPOINT was set at start). */
