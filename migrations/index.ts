@@ -7,6 +7,7 @@ import { Migration20261122040000Realtime } from './Migration20261122040000Realti
 import { Migration20261122050000Access } from './Migration20261122050000Access.js';
 import { Migration20261122060000Idempotency } from './Migration20261122060000Idempotency.js';
 import { Migration20261122070000RateLimit } from './Migration20261122070000RateLimit.js';
+import { Migration20261130090000Resilience } from './Migration20261130090000Resilience.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122050000Access', class: Migration20261122050000Access },
   { name: 'Migration20261122060000Idempotency', class: Migration20261122060000Idempotency },
   { name: 'Migration20261122070000RateLimit', class: Migration20261122070000RateLimit },
+  { name: 'Migration20261130090000Resilience', class: Migration20261130090000Resilience },
 ];

@@ -50,6 +50,30 @@ describe('loadConfig', () => {
     expect(fails({ JWT_SECRET: 'short-secret' })).not.toContain('short-secret');
   });
 
+  it('reports every bad variable at once, one line each', () => {
+    const lines = fails({ PORT: 'eighty', JWT_TTL: '1w', SCHEDULER: 'maybe' }).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^Invalid configuration: PORT .*\(got "eighty"\)$/);
+    expect(lines).toContain(
+      'Invalid configuration: JWT_TTL must be a duration such as 15m, 12h or 30d (got "1w")',
+    );
+    expect(lines.find((l) => l.includes('SCHEDULER'))).toMatch(/must be on, off or auto/);
+  });
+
+  it('every switch takes on and off (and true/false, yes/no, 1/0)', () => {
+    for (const [off, on] of [
+      ['off', 'on'],
+      ['false', 'true'],
+      ['no', 'yes'],
+      ['0', '1'],
+    ]) {
+      const c = loadConfig({ ...base, INTROSPECTION: off, SCHEDULER: off, DEMO_DATA: on });
+      expect([c.limits.introspection, c.schedulerInProcess, c.demoData]).toEqual([false, false, true]);
+      const d = loadConfig({ ...base, INTROSPECTION: on, SCHEDULER: on, DEMO_DATA: off });
+      expect([d.limits.introspection, d.schedulerInProcess, d.demoData]).toEqual([true, true, false]);
+    }
+  });
+
   it('an identity provider’s key set needs its issuer and audience', () => {
     expect(fails({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })).toContain(
       'JWT_JWKS_URL needs JWT_JWKS_ISSUER and JWT_JWKS_AUDIENCE',

@@ -18,9 +18,10 @@ const port = (fallback: number) =>
     .max(65535, 'must be between 1 and 65535')
     .default(fallback);
 
+/** Every on/off switch takes the same words (and `auto`, meaning the documented default). */
 const boolish = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'], {
-    message: 'must be true, false or auto (yes/no and 1/0 work too)',
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no', 'auto'], {
+    message: 'must be on, off or auto (true/false, yes/no and 1/0 work too)',
   })
   .optional();
 
@@ -41,7 +42,7 @@ const schema = z.object({
       'must be a mongodb:// or mongodb+srv:// URL (a replica set in production)',
     )
     .optional(),
-  SCHEDULER: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  SCHEDULER: boolish,
   SCHEDULER_POLL_MS: z.coerce
     .number({ message: 'must be a number of milliseconds' })
     .int()
@@ -249,7 +250,7 @@ export class ConfigError extends Error {
 }
 
 const truthy = (v: string | undefined, fallback: boolean) =>
-  v === undefined || v === 'auto' ? fallback : v === 'true' || v === '1' || v === 'yes';
+  v === undefined || v === 'auto' ? fallback : v === 'on' || v === 'true' || v === '1' || v === 'yes';
 
 /** Parses the environment. Throws a ConfigError whose message is one line saying what to fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -258,10 +259,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0]);
-    const got = SECRETS.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
-    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${got}`);
+    // Every bad variable at once, one line each, so a deployment is fixed in one round.
+    const lines = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      if (lines.has(name)) continue;
+      const got = SECRETS.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+      lines.set(name, `Invalid configuration: ${name} ${issue.message}${got}`);
+    }
+    throw new ConfigError([...lines.values()].join('\n'));
   }
   const e = parsed.data;
   if (e.JWT_JWKS_URL && (!e.JWT_JWKS_ISSUER || !e.JWT_JWKS_AUDIENCE))
@@ -284,7 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     mongoUrl: e.MONGODB_URL,
-    schedulerInProcess: e.SCHEDULER === 'on',
+    schedulerInProcess: truthy(e.SCHEDULER, true),
     scheduler: {
       pollMs: e.SCHEDULER_POLL_MS,
       lockLifetimeMs: e.SCHEDULER_LOCK_LIFETIME_MS,

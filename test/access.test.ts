@@ -335,7 +335,7 @@ describe('partner API keys', () => {
     const log = server.log.join('');
     expect(log).toContain('graphql request');
     for (const secret of [key, secretOf(key), await f.token(AGENT)]) expect(log).not.toContain(secret);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a requester reaching for what is not theirs', () => {

@@ -74,8 +74,8 @@ describe('idempotency keys', () => {
       (await s.sql<{ n: string }>('select count(*) as n from ticket where subject = $1', [subject]))[0]!.n,
     );
   const keyRows = (key: string) =>
-    s.sql<{ principal: string; state: string; created_at: Date; expires_at: Date }>(
-      'select principal, state, created_at, expires_at from idempotency_key where key = $1',
+    s.sql<{ principal: string; state: string; committed: boolean; created_at: Date; expires_at: Date }>(
+      'select principal, state, committed, created_at, expires_at from idempotency_key where key = $1',
       [key],
     );
   const userId = async (email: string) =>
@@ -360,5 +360,30 @@ describe('idempotency keys', () => {
       422,
       'IDEMPOTENCY_KEY_REUSED',
     ]);
+  });
+
+  it('a stale claim whose change committed (its answer lost to an outage) is never run again', async () => {
+    const token = await f.token(RITA);
+    // The mutation's transaction marks the claim committed: seen from outside, a done key was marked.
+    const key = randomUUID();
+    const done = await post(token, key, CREATE, ticketInput(`Marked ${key}`));
+    ticketOf(done);
+    expect(await keyRows(key)).toMatchObject([{ state: 'done', committed: true }]);
+
+    // A claim left pending after its change committed (the answer was never stored), a minute old:
+    // the retry is told so, and nothing runs again.
+    const lost = randomUUID();
+    const subject = `Lost ${lost}`;
+    await s.sql(
+      `insert into idempotency_key (principal, key, request_hash, state, committed, claim, created_at, expires_at)
+       values ($1, $2, $3, 'pending', true, gen_random_uuid(), now() - interval '2 minutes', now() + interval '1 day')`,
+      [`user:${await userId(RITA)}`, lost, requestHash(undefined, CREATE, ticketInput(subject))],
+    );
+    const retry = await post(token, lost, CREATE, ticketInput(subject));
+    expect([retry.status, retry.body.errors?.[0]?.extensions?.code]).toEqual([
+      409,
+      'IDEMPOTENCY_RESPONSE_LOST',
+    ]);
+    expect(await ticketsWith(subject)).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../server/context.js';
+import { inTransaction, type RequestContext } from '../server/context.js';
 import { parseId, parseOptionalId } from '../server/global-id.js';
 import { authed, mutate } from '../server/guard.js';
 import { ApiKey, Partner } from './api-key.entity.js';
@@ -45,7 +45,7 @@ export class PartnerResolver {
   ): Promise<PartnerPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      partner: await c.em.transactional((em) => createPartner(em, c.actor, input.name, c.clock)),
+      partner: await inTransaction(c, ({ em }) => createPartner(em, c.actor, input.name, c.clock)),
     }));
   }
 
@@ -56,7 +56,7 @@ export class PartnerResolver {
   ): Promise<ApiKeyPayload> {
     const c = authed(ctx);
     return mutate(async () =>
-      c.em.transactional((em) =>
+      inTransaction(c, ({ em }) =>
         createApiKey(
           em,
           c.actor,
@@ -82,7 +82,7 @@ export class PartnerResolver {
   ): Promise<ApiKeyPayload> {
     const c = authed(ctx);
     return mutate(async () =>
-      c.em.transactional((em) =>
+      inTransaction(c, ({ em }) =>
         rotateApiKey(
           em,
           c.actor,
@@ -101,7 +101,7 @@ export class PartnerResolver {
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ApiKeyPayload> {
     const c = authed(ctx);
     return mutate(async () => ({
-      apiKey: await c.em.transactional((em) =>
+      apiKey: await inTransaction(c, ({ em }) =>
         revokeApiKey(em, c.actor, parseId('ApiKey', id, 'id'), c.clock),
       ),
     }));

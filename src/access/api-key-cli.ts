@@ -14,6 +14,9 @@ export const API_KEY_USAGE = `usage: docket apikey <command>
   revoke <id or prefix>        the key stops working at once
 scopes: tickets:read, tickets:write, comments:write, events:subscribe`;
 
+const PREFIX = /^dk_[0-9a-f]{8}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** `docket apikey …`: the same use cases as the admin mutations, run as the system. Returns the exit code. */
 export async function apiKeyCommand(em: EntityManager, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,10 +32,11 @@ export async function apiKeyCommand(em: EntityManager, args: string[]): Promise<
   });
   const [command, target] = positionals;
   const find = async () => {
-    const key = target?.startsWith('dk_')
+    // An id is a UUID and a prefix is dk_ and 8 hex digits: anything else is no key (and never reaches SQL).
+    const key = PREFIX.test(target ?? '')
       ? await em.findOne(ApiKey, { prefix: target })
-      : target
-        ? await em.findOne(ApiKey, target)
+      : UUID.test(target ?? '')
+        ? await em.findOne(ApiKey, target!)
         : null;
     if (!key) throw new Error(`no API key ${target ?? ''} (give its id or prefix; see "apikey list")`);
     return key;

@@ -24,6 +24,19 @@ export function ormOptions(clientUrl: string, logger?: Logger, poolMax = 10, obs
     allowGlobalContext: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: poolMax },
+    driverOptions: {
+      // During a database outage a request fails within this instead of knex's 60 s (a new connection
+      // is refused at once anyway; this bounds a network that drops packets).
+      acquireConnectionTimeout: 10_000,
+      connection: { connectionTimeoutMillis: 5000, application_name: 'docket' },
+      // knex prints a dropped connection ("Connection Error: …") to the console; into the log instead.
+      log: {
+        warn: (message: unknown) => logger?.debug({ knex: true }, String(message)),
+        error: (message: unknown) => logger?.warn({ knex: true }, String(message)),
+        deprecate: () => {},
+        debug: () => {},
+      },
+    },
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: true },
     schemaGenerator: { skipTables: FOREIGN_TABLES },

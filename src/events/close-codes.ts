@@ -9,6 +9,12 @@ export const CloseCodes = {
   TOKEN_EXPIRED: 4401,
   /** The client did not take its events fast enough. Reconnect and resubscribe with `after`. */
   SLOW_CONSUMER: 4413,
+  /**
+   * The database is unreachable (RFC 6455's "Try Again Later"): reconnect after a few seconds and
+   * resubscribe with `after`. Open subscriptions stay connected through an outage; only new
+   * connections are refused.
+   */
+  TRY_AGAIN_LATER: 1013,
   /** Docket failed (logged on the server): reconnect and resubscribe with `after`. */
   INTERNAL_ERROR: 4500,
 } as const;

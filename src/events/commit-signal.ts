@@ -31,16 +31,30 @@ export class PgCommitSignal implements CommitSignal {
   }
 
   private async connect(onCommit: () => void): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      connectionTimeoutMillis: 5000,
+      application_name: 'docket-events',
+    });
     client.on('notification', () => onCommit());
     client.on('error', (err) => {
-      if (this.closed) return;
-      this.logger.warn({ err }, 'event signal connection lost: reconnecting (the feed polls meanwhile)');
+      // Only a connection that was listening reconnects (a failed connect is retried by its caller).
+      if (this.closed || this.client !== client) return;
+      this.client = undefined;
+      this.logger.warn(
+        { err: err.message },
+        'event signal connection lost: reconnecting (the feed polls meanwhile)',
+      );
       client.end().catch(() => {});
       this.reconnect(onCommit, 500);
     });
-    await client.connect();
-    await client.query(`listen ${EVENTS_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`listen ${EVENTS_CHANNEL}`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
     this.client = client;
     onCommit(); // whatever committed while not listening
   }
@@ -49,8 +63,9 @@ export class PgCommitSignal implements CommitSignal {
     if (this.closed) return;
     this.retry = setTimeout(() => {
       this.connect(onCommit).catch((err: Error) => {
-        this.logger.warn({ err: err.message }, 'event signal: reconnect failed, trying again');
-        this.reconnect(onCommit, Math.min(delayMs * 2, 10_000));
+        this.logger.debug({ err: err.message }, 'event signal: reconnect failed, trying again');
+        // At most a second apart: after a database restart the signal is back within a second.
+        this.reconnect(onCommit, Math.min(delayMs * 2, 1000));
       });
     }, delayMs);
     this.retry.unref();

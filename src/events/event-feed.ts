@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isDatabaseUnavailable } from '../db/health.js';
 import { readRows } from '../db/read.js';
 import type { Logger } from '../shared/logger.js';
 import { traced } from '../ops/trace.js';
@@ -112,7 +113,13 @@ export class EventFeed {
     }
     this.reading = this.drain()
       .catch((err: Error) =>
-        this.opts.logger.warn({ err }, 'reading the event log failed: retrying at the next poll'),
+        // During an outage this repeats every poll: the health monitor has logged the outage once.
+        isDatabaseUnavailable(err)
+          ? this.opts.logger.debug(
+              { err: err.message },
+              'event log unreachable: reading again at the next poll',
+            )
+          : this.opts.logger.warn({ err }, 'reading the event log failed: retrying at the next poll'),
       )
       .finally(() => {
         this.reading = undefined;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isDatabaseUnavailable } from '../db/health.js';
 import { readRows } from '../db/read.js';
 import type { EventFeed, FeedListener } from './event-feed.js';
 import {
@@ -24,6 +25,9 @@ export interface EventStreamOptions {
   onOverflow: () => void;
   replayPage?: number;
 }
+
+/** How long a replay waits before reading the log again after a database outage error (ms). */
+const REPLAY_RETRY_MS = 500;
 
 /** Takes each live event at once, in order; false: it cannot keep up (the stream ends, `onOverflow`). */
 export type EventSink = (event: FeedEvent) => boolean;
@@ -105,7 +109,15 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   }
 
   async next(): Promise<IteratorResult<FeedEvent>> {
-    while (!this.done && this.replaying && this.buffer.length === 0) await this.replayPage();
+    while (!this.done && this.replaying && this.buffer.length === 0) {
+      try {
+        await this.replayPage();
+      } catch (err) {
+        // A database outage pauses the replay (the subscription stays open); it resumes where it was.
+        if (!isDatabaseUnavailable(err)) throw err;
+        await new Promise((r) => setTimeout(r, REPLAY_RETRY_MS));
+      }
+    }
     if (this.buffer.length) return { value: this.buffer.shift()!, done: false };
     if (this.done) return { value: undefined, done: true };
     return new Promise((resolve) => (this.waiter = resolve));

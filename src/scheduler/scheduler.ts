@@ -3,6 +3,7 @@ import { PostgresBackend, PostgresJobRepository } from '@agendajs/postgres-backe
 import pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Agenda, type Job } from 'agenda';
+import { isDatabaseUnavailable, type DatabaseHealth } from '../db/health.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { SCHEDULER_DEFAULTS } from './defaults.js';
@@ -44,9 +45,13 @@ export interface SchedulerOptions {
   sweepEvery?: string;
   /** Deadlines overdue by more than this are the sweep's (ms). */
   sweepGraceMs?: number;
+  /** The process's view of the database: while it is down, the job store's errors are expected, not logged as errors. */
+  health?: DatabaseHealth;
 }
 
 export const SWEEP_JOB = 'deadline-sweep';
+/** Agenda's message (it has no error codes) for a run it cancelled because the job's lock lapsed. */
+const LOCK_LAPSED = /^execution of '.*' canceled/;
 const JOB_TABLE = 'agenda_jobs';
 /** Advisory lock key taken while creating the job store (any constant unique to Docket). */
 const JOB_STORE_LOCK = 0x646f636b;
@@ -55,19 +60,37 @@ export class DeadlineScheduler {
   readonly agenda: Agenda;
   readonly store: 'mongodb' | 'postgresql';
   private readonly backend: MongoBackend | PostgresBackend;
+  /** The PostgreSQL job store's pool: Docket's own, so that its errors are handled (see the constructor). */
+  private readonly pool?: pg.Pool;
   private started = false;
   private unwatch?: () => void;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.store = opts.mongoUrl ? 'mongodb' : 'postgresql';
+    if (!opts.mongoUrl) {
+      // The backend would make a pool of its own without an 'error' listener: an idle connection that
+      // PostgreSQL terminates (a restart) would then crash the process. This one reports instead, and
+      // opens new connections when the database is back.
+      this.pool = new pg.Pool({
+        connectionString: opts.databaseUrl,
+        connectionTimeoutMillis: 5000,
+        application_name: 'docket-scheduler',
+      });
+      this.pool.on('error', (err) => this.onStoreError(err, 'an idle job-store connection failed'));
+    }
     const backend = opts.mongoUrl
       ? new MongoBackend({ address: opts.mongoUrl, collection: 'agendaJobs' })
       : new PostgresBackend({
-          connectionString: opts.databaseUrl,
+          pool: this.pool!,
           tableName: JOB_TABLE,
           // Created in start(), one process at a time (see createJobStore).
           ensureSchema: false,
         });
+    // Its LISTEN connection reports a lost connection as an 'error' event and reconnects by itself;
+    // without a listener that event would crash the process.
+    backend.notificationChannel?.on('error', (err: Error) =>
+      this.onStoreError(err, 'job notifications: connection lost, reconnecting'),
+    );
     this.agenda = new Agenda({
       backend,
       name: opts.name,
@@ -93,14 +116,33 @@ export class DeadlineScheduler {
         throw err;
       }
     });
-    this.agenda.on('error', (err: Error) => opts.logger.error({ err }, 'scheduler error'));
+    this.agenda.on('error', (err: Error) => this.onStoreError(err, 'scheduler error'));
     this.agenda.on('fail', (err: Error, job: Job) =>
-      opts.logger.error(
-        { err, job: job.attrs.name, data: job.attrs.data },
-        'a scheduled job failed (the sweep retries it)',
+      this.onStoreError(
+        err,
+        'a scheduled job failed (it runs again when its lock expires; the sweep repairs)',
+        {
+          job: job.attrs.name,
+          data: job.attrs.data,
+        },
       ),
     );
     this.backend = backend;
+  }
+
+  /**
+   * During a database outage every poll fails: that is expected and logged at debug (the health monitor
+   * logs the outage once); jobs due meanwhile run when it is back. Anything else is an error.
+   */
+  private onStoreError(err: Error, message: string, extra: Record<string, unknown> = {}): void {
+    const outage = isDatabaseUnavailable(err);
+    if (outage) this.opts.health?.report(err);
+    if (outage || this.opts.health?.up === false)
+      this.opts.logger.debug({ err: err.message, ...extra }, message);
+    // Agenda cancels a run whose lock lapsed (an outage, a stalled process): the job runs again, and
+    // what it does is idempotent, so this is worth a warning, not an error.
+    else if (LOCK_LAPSED.test(err.message)) this.opts.logger.warn({ err: err.message, ...extra }, message);
+    else this.opts.logger.error({ err, ...extra }, message);
   }
 
   /**
@@ -110,6 +152,7 @@ export class DeadlineScheduler {
    */
   private async createJobStore(): Promise<void> {
     const lock = new pg.Client({ connectionString: this.opts.databaseUrl });
+    lock.on('error', () => {}); // a failure surfaces through the query it breaks
     await lock.connect();
     try {
       await lock.query('select pg_advisory_lock($1)', [JOB_STORE_LOCK]);
@@ -170,9 +213,13 @@ export class DeadlineScheduler {
    */
   async stop(): Promise<void> {
     this.unwatch?.();
-    if (this.started) await this.agenda.stop();
-    else await this.backend.disconnect().catch(() => {}); // never started: Agenda's stop() would return early
-    this.started = false;
+    try {
+      if (this.started) await this.agenda.stop();
+      else await this.backend.disconnect().catch(() => {}); // never started: Agenda's stop() would return early
+    } finally {
+      this.started = false;
+      await this.pool?.end().catch(() => {});
+    }
   }
 
   /** Moves each ticket's jobs to its next deadlines (or cancels them). Failures are logged: the sweep repairs. */
@@ -185,10 +232,9 @@ export class DeadlineScheduler {
         for (const kind of DEADLINE_KINDS) await this.put(kind, ticketId, next[kind]);
       }
     } catch (err) {
-      this.opts.logger.error(
-        { err, tickets: ids },
-        'could not schedule deadlines (the sweep will handle them)',
-      );
+      this.onStoreError(err as Error, 'could not schedule deadlines (the sweep will handle them)', {
+        tickets: ids,
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -13,10 +13,11 @@ import type { AddressInfo } from 'node:net';
 import type { Actor } from '../access/actor.js';
 import { authenticate } from '../access/authenticate.js';
 import type { Config } from '../config.js';
+import { DatabaseHealth } from '../db/health.js';
 import { statementCounter, pendingMigrations, type MikroORM } from '../db/orm.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { publicError } from './public-error.js';
+import { publicError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './public-error.js';
 import { idempotencyPlugin } from './idempotency.js';
 import { startWebSocketServer } from './ws.js';
 import { RateLimits, limitRules, limitsPlugin } from './limits.js';
@@ -32,6 +33,8 @@ import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
 export interface AppDeps {
   config: Config;
   scheduler?: DeadlineScheduler;
+  /** The process's database health monitor (absent: the server makes and closes its own). */
+  health?: DatabaseHealth;
   orm: MikroORM;
   schema: GraphQLSchema;
   clock: Clock;
@@ -49,6 +52,32 @@ export interface RunningServer {
 
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+
+/** During a database outage: typed, HTTP 503 with Retry-After, before anything waits on a pool. */
+const serviceUnavailable = () =>
+  new GraphQLError(SERVICE_UNAVAILABLE_MESSAGE, {
+    extensions: {
+      code: 'SERVICE_UNAVAILABLE',
+      http: { status: 503, headers: new HeaderMap([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+    },
+  });
+
+/** A response that carries SERVICE_UNAVAILABLE (a query that met the outage mid-way) is a 503 too. */
+const outageStatusPlugin: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (
+          response.body.kind === 'single' &&
+          response.body.singleResult.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')
+        ) {
+          response.http.status = 503;
+          response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+        }
+      },
+    };
+  },
+};
 
 /** Resolves the caller from `Authorization: Bearer <jwt>`; a bad token is refused, not treated as anonymous. */
 async function resolveActor(
@@ -121,6 +150,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   const { config, orm, logger } = deps;
   const metrics = config.ops.metrics;
+  const ownHealth = deps.health
+    ? undefined
+    : new DatabaseHealth({ url: orm.config.get('clientUrl')!, logger });
+  await ownHealth?.start();
+  const health = (deps.health ?? ownHealth)!;
   const app = express();
   const httpServer = http.createServer(app);
   if (metrics.enabled) app.use(httpMetrics);
@@ -128,8 +162,16 @@ export async function startServer(
   const rateLimits = new RateLimits(orm.em.getKnex(), config.limits, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
-    introspection: config.limits.introspection,
+    // Refused, when INTROSPECTION=off, by a validation rule of limitRules (its message says what to do).
+    introspection: true,
     validationRules: limitRules(config.limits),
+    // Apollo's own messages ("Unexpected error processing request") go to the log, not the console.
+    logger: {
+      debug: (m: string) => logger.debug(m),
+      info: (m: string) => logger.info(m),
+      warn: (m: string) => logger.warn(m),
+      error: (m: string) => logger.error(m),
+    },
     // One operation per request: a JSON array of operations is refused (400).
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
@@ -137,7 +179,9 @@ export async function startServer(
     // main.ts owns SIGINT/SIGTERM: drain HTTP, then close the database, then stop.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // In-flight requests get 5 s to finish at shutdown, inside the 10 s stop budget (main.ts).
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+      outageStatusPlugin,
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       // Browsers get Docket's own GraphiQL (ops/browser-pages.ts), not Apollo's landing page from a CDN.
@@ -148,7 +192,7 @@ export async function startServer(
       subscriptionsOverWebSocket,
       limitsPlugin(config.limits, rateLimits),
     ],
-    formatError: (formatted, error) => publicError(formatted, unwrapResolverError(error), logger),
+    formatError: (formatted, error) => publicError(formatted, unwrapResolverError(error), logger, health),
   });
   await apollo.start();
 
@@ -164,7 +208,8 @@ export async function startServer(
     maxBuffered: config.realtime.maxBuffered,
   });
   await realtime.start();
-  const ws = startWebSocketServer({ ...deps, httpServer, realtime, rateLimits });
+  // When the database is back, read what committed meanwhile at once (the feed also polls).
+  const unwatch = health.onChange((up) => up && realtime.feed.wake());
   let metricsServer: MetricsServer | undefined;
   if (metrics.exposure === 'main')
     app.get('/metrics', (req, res) => void handleScrape(req, res, metrics.token, logger));
@@ -174,15 +219,22 @@ export async function startServer(
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness for load balancers: 503 while the database is unreachable (answered at once from the
+  // health monitor) or migrations are pending. Liveness (/healthz) stays 200 through an outage.
+  const unreachable = (res: express.Response) =>
+    res
+      .status(503)
+      .set('retry-after', String(RETRY_AFTER_SECONDS))
+      .json({ status: 'database unreachable', database: 'down', downForSeconds: health.downForSeconds });
   app.get('/readyz', async (_req, res) => {
+    if (!health.up) return void unreachable(res);
     try {
-      await orm.em.fork().execute('select 1');
       const pending = await pendingMigrations(orm);
-      if (pending) res.status(503).json({ status: 'migrations pending', pending });
-      else res.json({ status: 'ready' });
+      if (pending) res.status(503).json({ status: 'migrations pending', database: 'up', pending });
+      else res.json({ status: 'ready', database: 'up' });
     } catch (err) {
-      logger.warn({ err }, 'readiness check failed');
-      res.status(503).json({ status: 'database unreachable' });
+      if (!health.report(err)) logger.warn({ err }, 'readiness check failed');
+      unreachable(res);
     }
   });
 
@@ -195,8 +247,15 @@ export async function startServer(
     express.json({ limit: config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
+        if (!health.up) throw serviceUnavailable();
         const em = orm.em.fork();
-        const actor = opts.actorOverride ?? (await resolveActor(deps, req.headers.authorization, em));
+        let actor: Actor | undefined;
+        try {
+          actor = opts.actorOverride ?? (await resolveActor(deps, req.headers.authorization, em));
+        } catch (err) {
+          if (health.report(err)) throw serviceUnavailable();
+          throw err;
+        }
         return {
           actor,
           em,
@@ -233,10 +292,35 @@ export async function startServer(
     },
   );
 
+  // Anything else that escaped: never Express's HTML page with a stack.
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (health.report(err)) {
+      res.status(503).set('retry-after', String(RETRY_AFTER_SECONDS));
+      res.json({
+        errors: [{ message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+      });
+      return;
+    }
+    logger.error({ err }, 'unexpected error in an HTTP request');
+    res.status(500).json({
+      errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(opts.port, opts.host, () => resolve());
+  }).catch(async (err: unknown) => {
+    unwatch();
+    await apollo.stop().catch(() => {});
+    await realtime.close();
+    unwatchPool?.();
+    await metricsServer?.close();
+    await ownHealth?.close();
+    throw err;
   });
+  // Only once the port is ours (graphql-ws would print a port in use as its own internal error).
+  const ws = startWebSocketServer({ ...deps, health, httpServer, realtime, rateLimits });
   const port = (httpServer.address() as AddressInfo).port;
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
   return {
@@ -246,11 +330,13 @@ export async function startServer(
     metricsUrl:
       metricsServer?.url ?? (metrics.exposure === 'main' ? `http://${shownHost}:${port}/metrics` : undefined),
     close: async () => {
+      unwatch();
       await ws.dispose();
       await apollo.stop();
       await realtime.close();
       unwatchPool?.();
       await metricsServer?.close();
+      await ownHealth?.close();
     },
   };
 }

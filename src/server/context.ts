@@ -8,6 +8,7 @@ import type { Loaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import type { Realtime } from '../events/realtime.js';
 import { traced, tracingEnabled } from '../ops/trace.js';
+import { markCommitted, type IdempotencyClaim } from './idempotency.js';
 
 /** One per request (HTTP) or operation (WebSocket). */
 export interface RequestContext {
@@ -24,6 +25,8 @@ export interface RequestContext {
   realtime?: RealtimeConnection;
   /** With tracing on: the mutation running, which names inTransaction's span (see traceUseCases). */
   useCase?: string;
+  /** The Idempotency-Key this request holds (set by the idempotency plugin): marked committed in the mutation's transaction. */
+  idempotency?: IdempotencyClaim;
 }
 
 /** A WebSocket connection's view of the process's realtime feed. */
@@ -48,8 +51,9 @@ export function useCaseContext(ctx: AuthedContext): UseCaseContext {
 
 /**
  * Runs a use case in one transaction; after it commits, the changed tickets' deadline jobs are moved
- * (jobs are hints: a failure there is logged and the sweep repairs it). With tracing on, all of it is
- * the span `usecase <mutation>`.
+ * (jobs are hints: a failure there is logged and the sweep repairs it). Every mutation goes through
+ * here: a request holding an Idempotency-Key records, in the same transaction, that its change
+ * committed. With tracing on, all of it is the span `usecase <mutation>`.
  */
 export async function inTransaction<T>(
   c: AuthedContext,
@@ -57,7 +61,10 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const run = async () => {
     const touched = new Set<string>();
-    const result = await c.em.transactional((em) => work({ ...useCaseContext(c), em, touched }));
+    const result = await c.em.transactional(async (em) => {
+      if (c.idempotency) await markCommitted(em, c.idempotency);
+      return work({ ...useCaseContext(c), em, touched });
+    });
     await c.scheduler?.sync(touched);
     return result;
   };

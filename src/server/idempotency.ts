@@ -10,7 +10,9 @@ import {
 } from 'graphql';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Actor } from '../access/actor.js';
+import { isDatabaseUnavailable } from '../db/health.js';
 import { statementCounter } from '../db/orm.js';
+import { RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './public-error.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
 
@@ -132,19 +134,44 @@ export function resolverReturned(result: FormattedExecutionResult): boolean {
   return Object.keys(result.data ?? {}).some((field) => !failed.has(field));
 }
 
-interface Claim {
+/** A key claimed by one request: the caller, the key, the request's hash and the claim's own token. */
+export interface IdempotencyClaim {
   principal: string;
   key: string;
   hash: string;
   token: string;
 }
+type Claim = IdempotencyClaim;
 
 interface KeyRow {
   request_hash: string;
   state: 'pending' | 'done';
+  committed: boolean;
+  /** As the driver returns it (MikroORM has PostgreSQL timestamps parsed as strings). */
+  created_at: string | Date;
   response_status: number | null;
   response: FormattedExecutionResult | null;
 }
+
+/**
+ * Called inside the mutation's transaction (`inTransaction`): the claim's change commits together
+ * with this mark, or not at all. A pending claim that is marked was carried out, whatever became of
+ * its answer, and is never run again.
+ */
+export async function markCommitted(em: EntityManager, c: IdempotencyClaim): Promise<void> {
+  await em.execute(
+    `update "idempotency_key" set "committed" = true where "principal" = ? and "key" = ? and "claim" = ?`,
+    [c.principal, c.key, c.token],
+  );
+}
+
+/** What a retry gets when the first request committed but its answer was never stored. */
+const RESPONSE_LOST = {
+  status: 409,
+  code: 'IDEMPOTENCY_RESPONSE_LOST',
+  message:
+    'The request with this Idempotency-Key was carried out, but its answer was lost (the server or its database stopped before storing it): read the current state instead of sending it again',
+};
 
 /** A statement on a pooled connection, outside any transaction; counted like the ORM's own statements. */
 async function run<T>(em: EntityManager, sql: string, values: unknown[]): Promise<{ rows: T[] }> {
@@ -172,7 +199,8 @@ async function tryClaim(em: EntityManager, c: Claim, now: Date, opts: Idempotenc
        "state" = 'pending', "claim" = excluded."claim", "response_status" = null, "response" = null,
        "created_at" = excluded."created_at", "expires_at" = excluded."expires_at"
      where k."expires_at" <= excluded."created_at"
-       or (k."state" = 'pending' and k."request_hash" = excluded."request_hash" and k."created_at" <= ?)
+       or (k."state" = 'pending' and not k."committed" and k."request_hash" = excluded."request_hash"
+           and k."created_at" <= ?)
      returning k."claim"`,
     [
       now,
@@ -194,7 +222,8 @@ async function tryClaim(em: EntityManager, c: Claim, now: Date, opts: Idempotenc
 async function currentRow(em: EntityManager, c: Claim, now: Date): Promise<KeyRow | undefined> {
   const { rows } = await run<KeyRow>(
     em,
-    `select "request_hash", "state", "response_status", "response" from "idempotency_key"
+    `select "request_hash", "state", "committed", "created_at", "response_status", "response"
+     from "idempotency_key"
      where "principal" = ? and "key" = ? and "expires_at" > ?`,
     [c.principal, c.key, now],
   );
@@ -209,6 +238,35 @@ const errorResponse = (status: number, code: string, message: string, headers: [
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Stores a claim's answer or releases it. The response goes out regardless; during a database outage
+ * the statement is tried again (0.5 s, doubling to 5 s) until the database is back or the claim would
+ * be stale anyway, so retries find the answer (or a free key) within a second of the database's return
+ * instead of waiting out `staleMs`.
+ */
+async function settle(
+  em: EntityManager,
+  sql: string,
+  values: unknown[],
+  claim: Claim,
+  opts: IdempotencyOptions,
+  logger: Logger,
+): Promise<void> {
+  const giveUpAt = Date.now() + opts.staleMs;
+  const attempt = async (delay: number): Promise<void> => {
+    try {
+      await run(em, sql, values);
+    } catch (err) {
+      if (isDatabaseUnavailable(err) && Date.now() + delay < giveUpAt) {
+        setTimeout(() => void attempt(Math.min(delay * 2, 5000)), delay).unref();
+        return;
+      }
+      logger.error({ err, principal: claim.principal }, 'could not record an idempotency key');
+    }
+  };
+  await attempt(500);
+}
+
 export function idempotencyPlugin(
   deps: IdempotencyDeps,
   options: Partial<IdempotencyOptions> = {},
@@ -221,6 +279,52 @@ export function idempotencyPlugin(
       let wanted: Omit<Claim, 'token'> | undefined;
       /** The key this request holds, once claimed: it must store or release it. */
       let held: Claim | undefined;
+      /** Claims the key (null: run the mutation), or answers for it: the stored answer, a refusal, or wait. */
+      const claimOrAnswer = async (ctx: RequestContext): Promise<GraphQLResponse | null> => {
+        if (!wanted) return null;
+        const claim: Claim = { ...wanted, token: randomUUID() };
+        const deadline = performance.now() + opts.waitMs;
+        let pause = POLL_FIRST_MS;
+        for (;;) {
+          const now = ctx.clock.now();
+          if (await tryClaim(ctx.em, claim, now, opts)) {
+            held = claim;
+            ctx.idempotency = claim; // marked committed in the mutation's transaction
+            return null; // run the mutation
+          }
+          const row = await currentRow(ctx.em, claim, now);
+          if (row && row.request_hash !== claim.hash)
+            return errorResponse(
+              422,
+              'IDEMPOTENCY_KEY_REUSED',
+              'This Idempotency-Key was already used for a different request: use a new key for a new request',
+            );
+          if (row?.state === 'done') {
+            logger.debug({ principal: claim.principal }, 'idempotent replay');
+            return {
+              http: {
+                status: row.response_status ?? 200,
+                headers: new HeaderMap([[REPLAYED_HEADER, 'true']]),
+              },
+              body: { kind: 'single', singleResult: row.response ?? {} },
+            };
+          }
+          // Carried out, but its answer was never stored (and will not be: the claim is stale).
+          if (row?.committed && new Date(row.created_at).getTime() <= now.getTime() - opts.staleMs)
+            return errorResponse(RESPONSE_LOST.status, RESPONSE_LOST.code, RESPONSE_LOST.message);
+          // Gone (the first request failed and released it): claim it again at once. Pending: wait.
+          if (!row && performance.now() < deadline) continue;
+          if (performance.now() + pause > deadline)
+            return errorResponse(
+              409,
+              'IDEMPOTENCY_KEY_IN_PROGRESS',
+              'A request with this Idempotency-Key is still running: retry in a moment',
+              [['retry-after', '1']],
+            );
+          await sleep(pause);
+          pause = Math.min(pause * 1.5, POLL_MAX_MS);
+        }
+      };
       return {
         async didResolveOperation({ operation, document, source }) {
           if (operation?.operation !== 'mutation') return;
@@ -241,43 +345,14 @@ export function idempotencyPlugin(
 
         async responseForOperation({ contextValue: ctx }) {
           if (!wanted) return null;
-          const claim: Claim = { ...wanted, token: randomUUID() };
-          const deadline = performance.now() + opts.waitMs;
-          let pause = POLL_FIRST_MS;
-          for (;;) {
-            const now = ctx.clock.now();
-            if (await tryClaim(ctx.em, claim, now, opts)) {
-              held = claim;
-              return null; // run the mutation
-            }
-            const row = await currentRow(ctx.em, claim, now);
-            if (row && row.request_hash !== claim.hash)
-              return errorResponse(
-                422,
-                'IDEMPOTENCY_KEY_REUSED',
-                'This Idempotency-Key was already used for a different request: use a new key for a new request',
-              );
-            if (row?.state === 'done') {
-              logger.debug({ principal: claim.principal }, 'idempotent replay');
-              return {
-                http: {
-                  status: row.response_status ?? 200,
-                  headers: new HeaderMap([[REPLAYED_HEADER, 'true']]),
-                },
-                body: { kind: 'single', singleResult: row.response ?? {} },
-              };
-            }
-            // Gone (the first request failed and released it): claim it again at once. Pending: wait.
-            if (!row && performance.now() < deadline) continue;
-            if (performance.now() + pause > deadline)
-              return errorResponse(
-                409,
-                'IDEMPOTENCY_KEY_IN_PROGRESS',
-                'A request with this Idempotency-Key is still running: retry in a moment',
-                [['retry-after', '1']],
-              );
-            await sleep(pause);
-            pause = Math.min(pause * 1.5, POLL_MAX_MS);
+          try {
+            return await claimOrAnswer(ctx);
+          } catch (err) {
+            // Apollo would turn an error here into a bare 500: an outage is the typed 503 instead.
+            if (!isDatabaseUnavailable(err)) throw err;
+            return errorResponse(503, 'SERVICE_UNAVAILABLE', SERVICE_UNAVAILABLE_MESSAGE, [
+              ['retry-after', String(RETRY_AFTER_SECONDS)],
+            ]);
           }
         },
 
@@ -287,28 +362,44 @@ export function idempotencyPlugin(
           held = undefined;
           // Taken before any await: the plugins listed after this one in app.ts (willSendResponse hooks
           // start in list order) add per-request extensions (statement count, cost) that are not stored.
+          // An answer cut short by a database outage is not kept (a replay would repeat the outage):
+          // like a request that never returned, its key is released, or marked lost if it committed.
+          const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
           const result =
-            response.body.kind === 'single' && resolverReturned(response.body.singleResult)
-              ? JSON.stringify(response.body.singleResult)
+            single &&
+            resolverReturned(single) &&
+            !single.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')
+              ? JSON.stringify(single)
               : undefined;
-          try {
-            if (result !== undefined)
-              await run(
-                ctx.em,
-                `update "idempotency_key" set "state" = 'done', "response" = ?::json, "response_status" = ?
-                 where "principal" = ? and "key" = ? and "claim" = ?`,
-                [result, response.http.status ?? 200, claim.principal, claim.key, claim.token],
-              );
-            else
-              await run(
-                ctx.em,
-                `delete from "idempotency_key" where "principal" = ? and "key" = ? and "claim" = ?`,
-                [claim.principal, claim.key, claim.token],
-              );
-          } catch (err) {
-            // The response still goes out; the key stays pending until it is stale (see above).
-            logger.error({ err, principal: claim.principal }, 'could not record an idempotency key');
-          }
+          const [sql, values] =
+            result !== undefined
+              ? [
+                  `update "idempotency_key" set "state" = 'done', "response" = ?::json, "response_status" = ?
+                   where "principal" = ? and "key" = ? and "claim" = ?`,
+                  [result, response.http.status ?? 200, claim.principal, claim.key, claim.token],
+                ]
+              : // No resolver returned: release the key for a retry, unless its change committed
+                // after all (the commit's answer was lost to an outage): then a retry learns that.
+                [
+                  `with released as (
+                     delete from "idempotency_key"
+                     where "principal" = ? and "key" = ? and "claim" = ? and not "committed" returning 1)
+                   update "idempotency_key" set "state" = 'done', "response" = ?::json, "response_status" = ?
+                   where "principal" = ? and "key" = ? and "claim" = ? and "committed"`,
+                  [
+                    claim.principal,
+                    claim.key,
+                    claim.token,
+                    JSON.stringify({
+                      errors: [{ message: RESPONSE_LOST.message, extensions: { code: RESPONSE_LOST.code } }],
+                    }),
+                    RESPONSE_LOST.status,
+                    claim.principal,
+                    claim.key,
+                    claim.token,
+                  ],
+                ];
+          await settle(ctx.em, sql, values, claim, opts, logger);
         },
       };
     },

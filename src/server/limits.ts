@@ -13,6 +13,7 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor } from '../access/actor.js';
 import type { Config } from '../config.js';
+import { isDatabaseUnavailable } from '../db/health.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
 
@@ -36,7 +37,24 @@ const report = {
 export const limitRules = (limits: Limits): ValidationRule[] => [
   maxDepthRule({ n: limits.maxDepth, exposeLimits: true, ...report }) as unknown as ValidationRule,
   maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, ...report }) as unknown as ValidationRule,
+  ...(limits.introspection ? [] : [noIntrospection]),
 ];
+
+/**
+ * With INTROSPECTION=off, `__schema` and `__type` are refused (HTTP and WebSocket alike) with a message
+ * that says where the schema is published instead (Apollo's own says to reconfigure the server).
+ */
+const noIntrospection: ValidationRule = (ctx) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type')
+      ctx.reportError(
+        new GraphQLError(
+          `Introspection (${node.name.value}) is turned off on this server (INTROSPECTION=off): the schema is published in schema/schema.graphql of Docket's repository`,
+          { nodes: node },
+        ),
+      );
+  },
+});
 
 /**
  * A field that takes `first` returns up to that many items: its children count that many times.
@@ -131,8 +149,11 @@ export class RateLimits {
       return undefined;
     } catch (err) {
       if (err instanceof RateLimiterRes) return Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      // The counter store failing must not take the API down: let the request through.
-      this.logger.warn({ err }, 'rate limit store unavailable: request not counted');
+      // The counter store failing must not take the API down: let the request through (during a
+      // database outage the request fails anyway, and the outage is logged once elsewhere).
+      if (isDatabaseUnavailable(err))
+        this.logger.debug({ err: (err as Error).message }, 'rate limit store unavailable');
+      else this.logger.warn({ err }, 'rate limit store unavailable: request not counted');
       return undefined;
     }
   }

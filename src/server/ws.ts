@@ -19,6 +19,7 @@ import type { Actor } from '../access/actor.js';
 import { authenticate } from '../access/authenticate.js';
 import { isStaff } from '../access/policy.js';
 import type { Config } from '../config.js';
+import type { DatabaseHealth } from '../db/health.js';
 import type { MikroORM } from '../db/orm.js';
 import { CloseCodes } from '../events/close-codes.js';
 import type { Realtime } from '../events/realtime.js';
@@ -41,6 +42,7 @@ export interface WsDeps {
   logger: Logger;
   realtime: Realtime;
   rateLimits: RateLimits;
+  health: DatabaseHealth;
 }
 
 /** What a connection keeps from its connection_init. */
@@ -106,6 +108,8 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     path: '/graphql',
     maxPayload: deps.config.limits.maxBodyBytes,
   });
+  // The HTTP server's own errors (a port in use) reach its listen() caller; ws re-emits them here.
+  wss.on('error', () => {});
   /** Per pushed value (an event, queue statistics) and group: its payload, made once. */
   const shared = new WeakMap<object, Map<Group, Payload>>();
   /**
@@ -309,7 +313,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   };
 
   const mask = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => publicError(e.toJSON(), e.originalError ?? e, logger));
+    errors.map((e) => publicError(e.toJSON(), e.originalError ?? e, logger, deps.health));
 
   const server = useServer<Record<string, unknown>, Extra>(
     {
@@ -345,7 +349,18 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
           socket.close(CloseCodes.TOKEN_INVALID, 'Send connectionParams { authorization: "Bearer <token>" }');
           return false;
         }
-        const auth = await authenticate(deps.config, header, deps.orm.em.fork(), deps.clock.now());
+        if (!deps.health.up) {
+          socket.close(CloseCodes.TRY_AGAIN_LATER, 'The database is unavailable: reconnect in a few seconds');
+          return false;
+        }
+        let auth: Awaited<ReturnType<typeof authenticate>>;
+        try {
+          auth = await authenticate(deps.config, header, deps.orm.em.fork(), deps.clock.now());
+        } catch (err) {
+          if (!deps.health.report(err)) throw err;
+          socket.close(CloseCodes.TRY_AGAIN_LATER, 'The database is unavailable: reconnect in a few seconds');
+          return false;
+        }
         if (!auth.ok) {
           socket.close(
             auth.reason === 'expired' ? CloseCodes.TOKEN_EXPIRED : CloseCodes.TOKEN_INVALID,

@@ -59,8 +59,7 @@ export async function startDocket(
   proc.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
   const running = () => proc.exitCode === null && proc.signalCode === null;
   const ready = command === 'serve' ? 'Docket is serving GraphQL' : 'worker is running the scheduler';
-  // Generous: a loaded 2-core machine takes 10–15 s to start one (modules, ORM, presets).
-  const until = Date.now() + 45_000;
+  const until = Date.now() + 60_000; // generous: a loaded machine (CI, parallel suites) starts slowly
   while (!log.join('').includes(ready)) {
     if (Date.now() > until || !running()) {
       proc.kill('SIGKILL');
