@@ -1,40 +1,79 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * Automatic assignment (seed 002): a new ticket goes to the available agent who handled most of this
- * requester's earlier tickets, then most of the organization's; otherwise to the available agent of the
- * ticket's tier with the fewest open tickets (ties: the longest-serving agent). Manual assignment
- * overrides it.
+ * Who may take a ticket automatically: available agents who serve the ticket's `tier`, and, when the
+ * ticket has a team, that team's members first (DOMAIN.md: agents are in a tier and belong to teams).
+ * When the team has no available agent of the tier, the tier's agents of any team are used.
+ */
+export interface AssignmentScope {
+  tier: number;
+  teamId?: string;
+}
+
+/** SQL for "agent `u` serves the scope" (team membership is checked separately, see scoped()). */
+const IN_TIER = `u.role = 'AGENT' and u.available and u.tier = ?`;
+const IN_TEAM = `exists (select 1 from team_member m where m.user_id = u.id and m.team_id = ?)`;
+
+/** Runs `pick` inside the team first (when there is one), then across the tier. */
+async function scoped(
+  scope: AssignmentScope,
+  pick: (teamClause: string, teamParams: string[]) => Promise<string | undefined>,
+): Promise<string | undefined> {
+  if (scope.teamId) {
+    const inTeam = await pick(`and ${IN_TEAM}`, [scope.teamId]);
+    if (inTeam) return inTeam;
+  }
+  return pick('', []);
+}
+
+/**
+ * Automatic assignment of a new ticket (seed 002: "we try to assign new project requests to the agent
+ * you have mostly worked with"): the available agent of the ticket's tier (and team, where set) who
+ * handled most of this requester's earlier tickets, then most of the organization's; otherwise the
+ * least-loaded agent of that tier (see leastLoadedAgent). Issue 12: the familiar agent is never one of
+ * another tier (a seller whose earlier ticket went to a tier-2 agent gets a tier-1 agent on a new
+ * tier-1 ticket). Manual assignment overrides it. Returns the user id, or undefined when nobody serves
+ * the tier.
  */
 export async function pickAssignee(
   em: EntityManager,
-  opts: { requesterId: string; organizationId?: string; tier: number },
+  opts: AssignmentScope & { requesterId: string; organizationId?: string },
 ): Promise<string | undefined> {
-  const [familiar] = await em.execute<{ id: string }[]>(
-    `select t.assignee_id as id
-       from ticket t join app_user u on u.id = t.assignee_id
-      where (t.requester_id = ? or t.organization_id = ?)
-        and u.available and u.role in ('AGENT', 'ADMIN')
-      group by t.assignee_id
-      order by count(*) filter (where t.requester_id = ?) desc, count(*) desc, max(t.created_at) desc
-      limit 1`,
-    [opts.requesterId, opts.organizationId ?? null, opts.requesterId],
-  );
-  if (familiar) return familiar.id;
-  return leastLoadedAgent(em, opts.tier);
+  const familiar = await scoped(opts, async (teamClause, teamParams) => {
+    const [row] = await em.execute<{ id: string }[]>(
+      `select t.assignee_id as id
+         from ticket t join app_user u on u.id = t.assignee_id
+        where (t.requester_id = ? or t.organization_id = ?)
+          and ${IN_TIER} ${teamClause}
+        group by t.assignee_id
+        order by count(*) filter (where t.requester_id = ?) desc, count(*) desc, max(t.created_at) desc
+        limit 1`,
+      [opts.requesterId, opts.organizationId ?? null, opts.tier, ...teamParams, opts.requesterId],
+    );
+    return row?.id;
+  });
+  return familiar ?? leastLoadedAgent(em, opts);
 }
 
-/** The available agent of `tier` with the fewest open (not resolved or closed) tickets. */
-export async function leastLoadedAgent(em: EntityManager, tier: number): Promise<string | undefined> {
-  const [agent] = await em.execute<{ id: string }[]>(
-    `select u.id
-       from app_user u
-       left join ticket t on t.assignee_id = u.id and t.status_category not in ('RESOLVED', 'CLOSED')
-      where u.role = 'AGENT' and u.available and u.tier = ?
-      group by u.id, u.created_at
-      order by count(t.id), u.created_at, u.id
-      limit 1`,
-    [tier],
-  );
-  return agent?.id;
+/**
+ * The available agent of the scope's tier (team members first, where the ticket has a team) with the
+ * fewest open (not resolved or closed) tickets; ties go to the longest-serving agent.
+ */
+export async function leastLoadedAgent(
+  em: EntityManager,
+  scope: AssignmentScope,
+): Promise<string | undefined> {
+  return scoped(scope, async (teamClause, teamParams) => {
+    const [agent] = await em.execute<{ id: string }[]>(
+      `select u.id
+         from app_user u
+         left join ticket t on t.assignee_id = u.id and t.status_category not in ('RESOLVED', 'CLOSED')
+        where ${IN_TIER} ${teamClause}
+        group by u.id, u.created_at
+        order by count(t.id), u.created_at, u.id
+        limit 1`,
+      [scope.tier, ...teamParams],
+    );
+    return agent?.id;
+  });
 }

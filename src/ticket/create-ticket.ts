@@ -173,7 +173,8 @@ export async function createTicket(
   const assigneeId = await pickAssignee(em, {
     requesterId: requester.id,
     organizationId: organization?.id,
-    tier: 1,
+    tier: ticket.tier,
+    teamId: team?.id,
   });
   change.assign(assigneeId, system);
   if (def.intakeStatus && def.intakeStatus !== ticket.status) {

@@ -101,7 +101,10 @@ export class TicketChange {
     const rule = escalationRule(this.def, this.ticket.status, toTier);
     if (rule?.moveTo && rule.moveTo !== this.ticket.status)
       this.moveTo(rule.moveTo, `Escalated to tier ${toTier}`, actor);
-    this.assign(await leastLoadedAgent(this.ctx.em, toTier), SYSTEM_ACTOR);
+    this.assign(
+      await leastLoadedAgent(this.ctx.em, { tier: toTier, teamId: this.ticket.team?.id }),
+      SYSTEM_ACTOR,
+    );
   }
 
   /** Adds a tag (a timer's "No Response"), recording it. */

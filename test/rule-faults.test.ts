@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PRESETS } from '../src/workflow/presets/index.js';
+import {
+  ApplySlaPolicyDocument,
+  CreateSlaPolicyDocument,
+  CreateWorkflowDocument,
+  EscalateTicketDocument,
+  PreviewSlaPolicyDocument,
+  TicketSlaDocument,
+  TransitionTicketDocument,
+  UpdateSlaPolicyDocument,
+  UpdateTicketDocument,
+  ViewerDocument,
+  type CreateSlaPolicyInput,
+  type Priority,
+  type SlaTargetInput,
+  type WorkflowDefinitionInput,
+} from './generated/graphql.js';
+import { flows } from './support/flows.js';
+import { gid, ManualClock, startTestServer, type TestServer } from './support/harness.js';
+
+/**
+ * Issue 12, item 5: rule faults found by replaying help-desk scenarios through the API. The server's
+ * clock is set by the test; the real scheduler's sweep (the path that fires a breach nobody else
+ * noticed) is run by hand at the instants the test chooses.
+ */
+const AGENT = 'alice@docket.local';
+const ADMIN = 'admin@docket.local';
+const UMA = 'uma@umbrella.example'; // Umbrella Cloud (saas, seed 003)
+const SOFIA = 'sofia@globex.example'; // Globex Marketplace (seed 001)
+
+describe('rule faults (issue 12)', () => {
+  const clock = new ManualClock(new Date('2026-12-07T10:00:00Z')); // a Monday, in business hours
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+  const ids: Record<string, string> = {};
+  const later = (ms: number) => clock.set(new Date(clock.now().getTime() + ms));
+
+  beforeAll(async () => {
+    s = await startTestServer({ clock, scheduler: 'schedule' });
+    f = flows(s);
+    for (const email of [UMA, SOFIA, 'carol@docket.local', 'dave@docket.local'])
+      ids[email] = (await s.gql(ViewerDocument, {}, await f.token(email))).data!.viewer!.id;
+  });
+  afterAll(() => s.close());
+
+  /** A copy of a preset under its own key, so the policies a test adds touch only its tickets. */
+  const workflow = async (preset: string, key: string) => {
+    const p = PRESETS.find((x) => x.key === preset)!;
+    const res = await s.gql(
+      CreateWorkflowDocument,
+      { input: { key, name: key, isDefault: false, definition: p.definition as WorkflowDefinitionInput } },
+      await f.token(ADMIN),
+    );
+    expect(res.data!.createWorkflow.errors).toEqual([]);
+    return key;
+  };
+  const target = (t: Partial<SlaTargetInput> & Pick<SlaTargetInput, 'kind' | 'within'>): SlaTargetInput => ({
+    clock: 'ALWAYS',
+    warnAtPercent: [],
+    pausedIn: [],
+    onBreach: 'NONE',
+    ...t,
+  });
+  const policy = async (input: Omit<CreateSlaPolicyInput, 'name'>) => {
+    const res = await s.gql(
+      CreateSlaPolicyDocument,
+      { input: { name: input.key, ...input } },
+      await f.token(ADMIN),
+    );
+    expect(res.data!.createSlaPolicy.errors).toEqual([]);
+  };
+  const forPriority = (wf: string, priority: Priority, position: number, targets: SlaTargetInput[]) =>
+    policy({
+      key: `${wf}-${priority.toLowerCase()}`,
+      position,
+      definition: {
+        conditions: { workflows: [wf], priorities: [priority] },
+        calendarKey: 'always-open',
+        targets,
+      },
+    });
+  const open = (wf: string, priority: Priority, requester = UMA) =>
+    f.create(AGENT, { requesterId: ids[requester], workflowKey: wf, priority });
+  const setPriority = async (id: string, priority: Priority) => {
+    const res = await s.gql(
+      UpdateTicketDocument,
+      { input: { ticketId: id, priority } },
+      await f.token(AGENT),
+    );
+    expect(res.data!.updateTicket.errors).toEqual([]);
+  };
+  const events = async (id: string, type: string) =>
+    (await f.get(AGENT, id))!.events.filter((e) => e.type === type);
+  const sla = async (id: string) =>
+    (await s.gql(TicketSlaDocument, { id }, await f.token(AGENT))).data!.ticket!.sla;
+
+  describe('automatic assignment stays within the ticket’s tier (and team)', () => {
+    it('001: a seller whose earlier tickets went to Carol (tier 2) gets a tier-1 agent on a new tier-1 ticket', async () => {
+      for (let i = 0; i < 2; i++) {
+        const t = await f.create(SOFIA, { subject: 'Payment missing', description: 'Order 77' });
+        const esc = await s.gql(
+          EscalateTicketDocument,
+          { input: { ticketId: t.id, reason: 'Payments team' } },
+          await f.token(AGENT),
+        );
+        expect(esc.data!.escalateTicket.ticket!.assignee!.name).toBe('Carol Tier2');
+      }
+      const fresh = await f.create(SOFIA, { subject: 'Another payment', description: 'Order 78' });
+      expect(fresh.tier).toBe(1);
+      expect(['Alice Tier1', 'Bob Tier1']).toContain(fresh.assignee!.name);
+    });
+
+    it('003: the same with Dave (tier 3)', async () => {
+      for (let i = 0; i < 3; i++) {
+        const t = await f.create(AGENT, { requesterId: ids[UMA], workflowKey: 'saas', subject: 'Data loss' });
+        await s.gql(
+          EscalateTicketDocument,
+          { input: { ticketId: t.id, toTier: 3, reason: 'Engineering' } },
+          await f.token(AGENT),
+        );
+        expect((await f.get(AGENT, t.id))!.assignee!.name).toBe('Dave Tier3');
+      }
+      const fresh = await f.create(UMA, { subject: 'A question', description: 'How do I log in?' });
+      expect(fresh.tier).toBe(1);
+      expect(['Alice Tier1', 'Bob Tier1']).toContain(fresh.assignee!.name);
+    });
+
+    it('a ticket with a team goes to a member of that team in its tier', async () => {
+      const teams = await s.sql<{ id: string; key: string }>('select id, key from team');
+      const frontline = teams.find((t) => t.key === 'frontline')!.id;
+      // Bob joins no team; a new tier-1 agent does not serve the frontline team either.
+      await s.sql('delete from team_member where user_id = (select id from app_user where email = $1)', [
+        'bob@docket.local',
+      ]);
+      const t = await f.create(AGENT, {
+        requesterId: ids[UMA],
+        workflowKey: 'saas',
+        teamId: gid('Team', frontline),
+      });
+      expect(t.assignee!.name).toBe('Alice Tier1');
+    });
+  });
+
+});
