@@ -142,4 +142,25 @@ describe('rule faults (issue 12)', () => {
     });
   });
 
+  it('a breach is recorded and acted on once per target and cycle, whatever the policy changes in between', async () => {
+    const wf = await workflow('saas', 'faults-twice');
+    await forPriority(wf, 'HIGH', 1, [
+      target({ kind: 'FIRST_RESPONSE', within: 'PT3S', onBreach: 'RAISE_TIER' }),
+    ]);
+    await forPriority(wf, 'MEDIUM', 2, [target({ kind: 'FIRST_RESPONSE', within: 'PT1H' })]);
+    const t = await open(wf, 'HIGH');
+    later(4000);
+    await s.scheduler!.sweep();
+    expect((await f.get(AGENT, t.id))!.tier).toBe(2);
+    const [first] = await events(t.id, 'SLA_BREACHED');
+    await setPriority(t.id, 'MEDIUM');
+    await setPriority(t.id, 'HIGH');
+    await s.scheduler!.sweep();
+    const breaches = await events(t.id, 'SLA_BREACHED');
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0]!.payload).toEqual(first!.payload);
+    expect(await events(t.id, 'TICKET_ESCALATED')).toHaveLength(1);
+    expect((await f.get(AGENT, t.id))!.tier).toBe(2);
+  });
+
 });

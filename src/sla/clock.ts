@@ -78,9 +78,10 @@ export interface TargetResult {
   nextWarningAt?: number;
   /** The warning thresholds (percent) already passed in the current cycle. */
   warningsPassed: number[];
-  /** Breaches over all cycles, and when each happened. */
+  /** Breaches over all cycles, when each happened, and the cycle (1-based) each happened in. */
   breaches: number;
   breachTimes: number[];
+  breachCycles: number[];
   /** The current (or last) cycle's stretches, for explain. */
   segments: Segment[];
 }
@@ -188,9 +189,11 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
   let paused = 0;
   let breaches = 0;
   const breachTimes: number[] = [];
+  const breachCycles: number[] = [];
   let breachedAt: number | undefined;
   let segments: Segment[] = [];
-  for (const c of cycles) {
+  for (let ci = 0; ci < cycles.length; ci++) {
+    const c = cycles[ci]!;
     if (!accumulate) {
       elapsed = 0;
       paused = 0;
@@ -218,6 +221,7 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
         breachedAt = advance(a, targetMs - elapsed);
         breaches++;
         breachTimes.push(breachedAt);
+        breachCycles.push(ci + 1);
       }
       elapsed += ms;
     }
@@ -255,6 +259,7 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
     warningsPassed,
     breaches,
     breachTimes,
+    breachCycles,
     segments,
   };
   if (running && !pausedNow) {
