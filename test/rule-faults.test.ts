@@ -163,4 +163,49 @@ describe('rule faults (issue 12)', () => {
     expect((await f.get(AGENT, t.id))!.tier).toBe(2);
   });
 
+  describe('a breach action never acts on a resolved or closed ticket; the breach is still recorded', () => {
+    it('a priority change on a resolved ticket finds a breach: recorded, but no escalation', async () => {
+      const wf = await workflow('saas', 'faults-resolved');
+      await forPriority(wf, 'LOW', 1, [target({ kind: 'FIRST_RESPONSE', within: 'PT1H' })]);
+      await forPriority(wf, 'CRITICAL', 2, [
+        target({ kind: 'FIRST_RESPONSE', within: 'PT2S', onBreach: 'RAISE_TIER' }),
+      ]);
+      const t = await open(wf, 'LOW');
+      later(3000);
+      await f.move(AGENT, t.id, 'resolved');
+      await setPriority(t.id, 'CRITICAL');
+      await s.scheduler!.sweep();
+      expect(await events(t.id, 'SLA_BREACHED')).toHaveLength(1);
+      const after = await f.get(AGENT, t.id);
+      expect(after).toMatchObject({ tier: 1, status: { key: 'resolved' }, assignee: { id: t.assignee!.id } });
+      expect(await events(t.id, 'TICKET_ESCALATED')).toEqual([]);
+    });
+
+    it('a late reply that also resolves: recorded, but no escalation, team move or priority raise', async () => {
+      const wf = await workflow('saas', 'faults-late');
+      await forPriority(wf, 'HIGH', 1, [
+        target({ kind: 'FIRST_RESPONSE', within: 'PT2S', onBreach: 'RAISE_TIER' }),
+        target({
+          kind: 'PERIODIC_UPDATE',
+          within: 'PT2S',
+          onBreach: 'MOVE_TO_TEAM',
+          breachTeamKey: 'technical',
+        }),
+        target({ kind: 'RESOLUTION', within: 'PT2S', onBreach: 'RAISE_PRIORITY' }),
+      ]);
+      const t = await open(wf, 'HIGH');
+      later(3000);
+      await f.comment(AGENT, { ticketId: t.id, body: 'Fixed, sorry for the wait', status: 'resolved' });
+      expect((await events(t.id, 'SLA_BREACHED')).map((e) => e.payload.kind).sort()).toEqual([
+        'FIRST_RESPONSE',
+        'PERIODIC_UPDATE',
+        'RESOLUTION',
+      ]);
+      const after = await f.get(AGENT, t.id);
+      expect(after).toMatchObject({ tier: 1, priority: 'HIGH', team: null, status: { key: 'resolved' } });
+      expect(await events(t.id, 'TICKET_ESCALATED')).toEqual([]);
+      expect(await events(t.id, 'TICKET_UPDATED')).toEqual([]);
+    });
+  });
+
 });

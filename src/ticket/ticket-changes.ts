@@ -153,8 +153,14 @@ export class TicketChange {
     }
   }
 
-  /** The policy's action on a breach, as the system: raise the tier, move to a team, raise the priority. */
+  /**
+   * The policy's action on a breach, as the system: raise the tier, move to a team, raise the priority.
+   * Issue 12: a ticket in a RESOLVED or CLOSED status is never moved, escalated or reprioritised by a
+   * breach (the breach itself is recorded), also when the change that resolved it is the late reply
+   * that found the breach.
+   */
   private async onBreach(breaches: BreachToHandle[]): Promise<boolean> {
+    if (FINAL.includes(this.ticket.statusCategory)) return false;
     let changed = false;
     for (const b of breaches) {
       const reason = `SLA ${b.kind} breached`;
