@@ -208,4 +208,61 @@ describe('rule faults (issue 12)', () => {
     });
   });
 
+  it('an automatic priority raise chooses the policy again, once per breach (no cascade)', async () => {
+    const wf = await workflow('saas', 'faults-raise');
+    await s.gql(
+      CreateSlaPolicyDocument,
+      {
+        input: {
+          key: `${wf}-low`,
+          name: 'low',
+          position: 1,
+          definition: {
+            conditions: { workflows: [wf], priorities: ['LOW'] },
+            calendarKey: 'business-hours',
+            targets: [
+              target({ kind: 'FIRST_RESPONSE', within: 'PT2S', onBreach: 'RAISE_PRIORITY' }),
+              target({ kind: 'RESOLUTION', within: 'P3D', clock: 'BUSINESS' }),
+            ],
+          },
+        },
+      },
+      await f.token(ADMIN),
+    );
+    await s.gql(
+      CreateSlaPolicyDocument,
+      {
+        input: {
+          key: `${wf}-medium`,
+          name: 'medium',
+          position: 2,
+          definition: {
+            conditions: { workflows: [wf], priorities: ['MEDIUM'] },
+            calendarKey: 'business-hours',
+            // Already breached when the raise chooses it: the same target and cycle, not a new breach.
+            targets: [
+              target({ kind: 'FIRST_RESPONSE', within: 'PT1S', onBreach: 'RAISE_PRIORITY' }),
+              target({ kind: 'RESOLUTION', within: 'P1D', clock: 'BUSINESS' }),
+            ],
+          },
+        },
+      },
+      await f.token(ADMIN),
+    );
+    const t = await open(wf, 'LOW');
+    later(3000);
+    await s.scheduler!.sweep();
+    await s.scheduler!.sweep();
+    const after = await f.get(AGENT, t.id);
+    expect(after!.priority).toBe('MEDIUM'); // raised once, not on to HIGH
+    const now = await sla(t.id);
+    expect(now!.policy).toMatchObject({ key: `${wf}-medium` });
+    expect(now!.targets.find((x) => x.kind === 'RESOLUTION')!.targetSeconds).toBe(9 * 3600);
+    expect(await events(t.id, 'SLA_BREACHED')).toHaveLength(1);
+    expect((await events(t.id, 'SLA_POLICY_APPLIED')).map((e) => e.payload.policy)).toEqual([
+      `${wf}-low`,
+      `${wf}-medium`,
+    ]);
+  });
+
 });
