@@ -265,4 +265,31 @@ describe('rule faults (issue 12)', () => {
     ]);
   });
 
+  it('001: only the timers (and admins, with a reason) reach Closed on the marketplace', async () => {
+    const t = await f.create(SOFIA, { subject: 'Booking question', description: 'Where is my voucher?' });
+    await f.move(AGENT, t.id, 'l1_in_progress');
+    const resolved = await f.move(AGENT, t.id, 'resolved');
+    expect(resolved.allowedTransitions.map((m) => m.to.key)).not.toContain('closed');
+    const byAgent = await s.gql(
+      TransitionTicketDocument,
+      { input: { ticketId: t.id, to: 'closed', expectedVersion: resolved.version, reason: 'Done' } },
+      await f.token(AGENT),
+    );
+    expect(byAgent.data!.transitionTicket.errors).toMatchObject([{ code: 'TRANSITION_NOT_ALLOWED' }]);
+    const noReason = await s.gql(
+      TransitionTicketDocument,
+      { input: { ticketId: t.id, to: 'closed', expectedVersion: resolved.version } },
+      await f.token(ADMIN),
+    );
+    expect(noReason.data!.transitionTicket.errors).toMatchObject([{ code: 'REASON_REQUIRED' }]);
+    await f.move(ADMIN, t.id, 'closed', 'Duplicate of another ticket');
+    // The timer path: Resolved for 7 days closes.
+    const timed = await f.create(SOFIA, { subject: 'Login trouble', description: 'Cannot log in' });
+    await f.move(AGENT, timed.id, 'l1_in_progress');
+    await f.move(AGENT, timed.id, 'resolved');
+    later(7 * 86_400_000 + 1000);
+    await s.scheduler!.sweep();
+    expect(await f.status(AGENT, timed.id)).toBe('closed');
+  });
+
 });
