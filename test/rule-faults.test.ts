@@ -292,4 +292,61 @@ describe('rule faults (issue 12)', () => {
     expect(await f.status(AGENT, timed.id)).toBe('closed');
   });
 
+  it('a deactivated policy: admins preview and move its open tickets onto the policy that matches now', async () => {
+    const wf = await workflow('saas', 'faults-withdrawn');
+    await policy({
+      key: `${wf}-old`,
+      position: 1,
+      definition: {
+        conditions: { workflows: [wf] },
+        calendarKey: 'always-open',
+        targets: [target({ kind: 'FIRST_RESPONSE', within: 'PT1H' })],
+      },
+    });
+    const t = await open(wf, 'MEDIUM');
+    const resolved = await open(wf, 'MEDIUM');
+    await f.move(AGENT, resolved.id, 'resolved');
+    const admin = await f.token(ADMIN);
+    const off = await s.gql(UpdateSlaPolicyDocument, { input: { key: `${wf}-old`, active: false } }, admin);
+    expect(off.data!.updateSlaPolicy.errors).toEqual([]);
+    await policy({
+      key: `${wf}-new`,
+      position: 2,
+      definition: {
+        conditions: { workflows: [wf] },
+        calendarKey: 'always-open',
+        targets: [
+          target({ kind: 'FIRST_RESPONSE', within: 'PT4H' }),
+          target({ kind: 'RESOLUTION', within: 'P1D' }),
+        ],
+      },
+    });
+    const created = clock.now().getTime();
+    const preview = await s.gql(PreviewSlaPolicyDocument, { key: `${wf}-old` }, admin);
+    expect(preview.errors).toBeUndefined();
+    expect(preview.data!.previewSlaPolicy.map((r) => [r.ticket.id, r.kind, r.newDueAt, r.newPolicy])).toEqual(
+      [
+        [
+          t.id,
+          'FIRST_RESPONSE',
+          new Date(created + 4 * 3600_000).toISOString(),
+          { key: `${wf}-new`, version: 1 },
+        ],
+        [t.id, 'RESOLUTION', new Date(created + 86_400_000).toISOString(), { key: `${wf}-new`, version: 1 }],
+      ],
+    );
+    expect((await sla(t.id))!.policy.key).toBe(`${wf}-old`); // a dry run
+    const applied = await s.gql(ApplySlaPolicyDocument, { key: `${wf}-old` }, admin);
+    expect(applied.data!.applySlaPolicy).toMatchObject({ tickets: 1, errors: [] });
+    expect((await sla(t.id))!.policy.key).toBe(`${wf}-new`);
+    expect((await events(t.id, 'SLA_POLICY_APPLIED')).at(-1)!.payload).toEqual({
+      policy: `${wf}-new`,
+      version: 1,
+      explicit: true,
+    });
+    expect((await sla(resolved.id))!.policy.key).toBe(`${wf}-old`); // resolved tickets keep theirs
+    expect(
+      (await s.gql(ApplySlaPolicyDocument, { key: `${wf}-old` }, admin)).data!.applySlaPolicy.tickets,
+    ).toBe(0);
+  });
 });

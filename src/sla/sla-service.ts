@@ -84,6 +84,8 @@ export async function applyMatchingPolicy(
   ticket: Ticket,
   facts: SlaFacts,
   now: Date,
+  /** Recorded as `explicit: true` (an admin's applySlaPolicy). */
+  explicit = false,
 ): Promise<NewEvent | undefined> {
   const choice = await choosePolicy(em, facts);
   const existing = await em.findOne(TicketSla, { ticketId: ticket.id });
@@ -92,7 +94,7 @@ export async function applyMatchingPolicy(
       em.remove(existing);
       await em.nativeDelete(TicketSlaTarget, { ticketId: ticket.id });
     }
-    return existing ? policyEvent(ticket, undefined, now) : undefined;
+    return existing ? policyEvent(ticket, undefined, now, explicit) : undefined;
   }
   if (existing?.policyVersion.id === choice.versionId) return undefined;
   const calendar = await currentCalendarVersion(em, choice.definition.calendarKey);
@@ -112,15 +114,23 @@ export async function applyMatchingPolicy(
       assignedAt: now,
     });
   }
-  return policyEvent(ticket, choice, now);
+  return policyEvent(ticket, choice, now, explicit);
 }
 
-function policyEvent(ticket: Ticket, choice: PolicyChoice | undefined, now: Date): NewEvent {
+function policyEvent(
+  ticket: Ticket,
+  choice: PolicyChoice | undefined,
+  now: Date,
+  explicit: boolean,
+): NewEvent {
   return {
     ticketId: ticket.id,
     type: TicketEventType.SLA_POLICY_APPLIED,
     actor: SYSTEM_ACTOR,
-    payload: choice ? { policy: choice.policyKey, version: choice.version } : { policy: null },
+    payload: {
+      ...(choice ? { policy: choice.policyKey, version: choice.version } : { policy: null }),
+      ...(explicit ? { explicit: true } : {}),
+    },
     occurredAt: now,
   };
 }

@@ -134,7 +134,7 @@ export class SlaPolicyResolver {
 
   @Query(() => [SlaPreviewRow], {
     description:
-      'Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call)',
+      'Admins, a dry run: open tickets on older versions and their new due dates; for a deactivated policy, every open ticket on it and the policy that matches it now (at most 1,000 tickets a call)',
   })
   async previewSlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<SlaPreviewRow[]> {
     const c = authed(ctx);
@@ -187,7 +187,7 @@ export class SlaPolicyResolver {
 
   @Mutation(() => ApplySlaPolicyPayload, {
     description:
-      'Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log',
+      'Admins: move open tickets onto the current version, or, for a deactivated policy, onto the policy that matches them now (at most 1,000 a call: call again until it returns 0); recorded in their event log',
   })
   async applySlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<ApplySlaPolicyPayload> {
     const c = authed(ctx);

@@ -355,6 +355,13 @@ export class SlaPreviewRow {
 
   @Field(() => Date, { nullable: true })
   newDueAt?: Date;
+
+  @Field(() => SlaVersionRef, {
+    nullable: true,
+    description:
+      'The policy version the ticket would be on: this policy’s current version, or, for a deactivated policy, the policy that matches the ticket now (null: none matches, the ticket would have no SLA)',
+  })
+  newPolicy?: SlaVersionRef | null;
 }
 
 @ObjectType('SlaTimeStats', { description: 'Seconds; business time or calendar time as the field says' })

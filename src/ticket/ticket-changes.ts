@@ -164,7 +164,7 @@ export class TicketChange {
    * Puts the ticket on the SLA policy that matches it now (after its priority or category changed, by
    * an agent or by a breach action), recording SLA_POLICY_APPLIED when the policy version changes.
    */
-  async reapplySlaPolicy(): Promise<void> {
+  async reapplySlaPolicy(opts: { explicit?: boolean } = {}): Promise<void> {
     const { em } = this.ctx;
     const workflow = await em.findOneOrFail(WorkflowVersion, this.ticket.workflowVersion.id, {
       populate: ['workflow'],
@@ -177,6 +177,7 @@ export class TicketChange {
       this.ticket,
       slaFacts(this.ticket, workflow.workflow.key, org?.plan?.name),
       this.now,
+      opts.explicit,
     );
     if (applied) this.events.push(applied);
   }
