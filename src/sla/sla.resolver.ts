@@ -299,6 +299,7 @@ export class TicketSlaResolver {
       calendar: { key: header.calendar_key, name: header.calendar_name, version: header.calendar_version },
       targets: targets.map((r): SlaTargetStatus => ({
         kind: r.kind,
+        name: r.name,
         state: r.state,
         clock: r.clock,
         targetSeconds: seconds(r.targetMs),
@@ -378,5 +379,13 @@ function explain(
       : '') +
     (holidays.length ? `; holidays skipped: ${holidays.map((x) => x.date).join(', ')}` : '') +
     '.';
-  return { summary, segments, holidaysSkipped: holidays };
+  const cycles = r.cycles.map((c) => ({
+    number: c.number,
+    start: new Date(c.start),
+    end: c.end === undefined ? undefined : new Date(c.end),
+    state: c.end === undefined ? r.state : c.breachedAt !== undefined ? 'BREACHED' : 'ACHIEVED',
+    elapsedSeconds: seconds(c.elapsedMs),
+    breachedAt: c.breachedAt === undefined ? undefined : new Date(c.breachedAt),
+  }));
+  return { summary, cycles, segments, holidaysSkipped: holidays };
 }
