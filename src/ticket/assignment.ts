@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
  * Who may take a ticket automatically: available agents who serve the ticket's `tier`, and, when the
- * ticket has a team, that team's members first (DOMAIN.md: agents are in a tier and belong to teams).
+ * ticket has a team, only that team's members (DOMAIN.md: agents are in a tier and belong to teams).
  * When the team has no available agent of the tier, the tier's agents of any team are used.
  */
 export interface AssignmentScope {
@@ -14,14 +14,22 @@ export interface AssignmentScope {
 const IN_TIER = `u.role = 'AGENT' and u.available and u.tier = ?`;
 const IN_TEAM = `exists (select 1 from team_member m where m.user_id = u.id and m.team_id = ?)`;
 
-/** Runs `pick` inside the team first (when there is one), then across the tier. */
+/**
+ * The scope a ticket's automatic assignment runs in: the ticket's team when that team has an available
+ * agent of the tier, else the whole tier. `pick` gets the SQL (and parameters) that narrows agents `u`
+ * to the team, or nothing.
+ */
 async function scoped(
+  em: EntityManager,
   scope: AssignmentScope,
   pick: (teamClause: string, teamParams: string[]) => Promise<string | undefined>,
 ): Promise<string | undefined> {
   if (scope.teamId) {
-    const inTeam = await pick(`and ${IN_TEAM}`, [scope.teamId]);
-    if (inTeam) return inTeam;
+    const [staffed] = await em.execute<{ id: string }[]>(
+      `select u.id from app_user u where ${IN_TIER} and ${IN_TEAM} limit 1`,
+      [scope.tier, scope.teamId],
+    );
+    if (staffed) return pick(`and ${IN_TEAM}`, [scope.teamId]);
   }
   return pick('', []);
 }
@@ -39,7 +47,7 @@ export async function pickAssignee(
   em: EntityManager,
   opts: AssignmentScope & { requesterId: string; organizationId?: string },
 ): Promise<string | undefined> {
-  const familiar = await scoped(opts, async (teamClause, teamParams) => {
+  const familiar = await scoped(em, opts, async (teamClause, teamParams) => {
     const [row] = await em.execute<{ id: string }[]>(
       `select t.assignee_id as id
          from ticket t join app_user u on u.id = t.assignee_id
@@ -63,7 +71,7 @@ export async function leastLoadedAgent(
   em: EntityManager,
   scope: AssignmentScope,
 ): Promise<string | undefined> {
-  return scoped(scope, async (teamClause, teamParams) => {
+  return scoped(em, scope, async (teamClause, teamParams) => {
     const [agent] = await em.execute<{ id: string }[]>(
       `select u.id
          from app_user u
