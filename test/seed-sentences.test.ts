@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SlaCycleMetricsDocument, TicketSlaCyclesDocument, type SlaTargetKind } from './generated/graphql.js';
+import {
+  AssignTicketDocument,
+  SetOrganizationLeadAgentDocument,
+  SlaCycleMetricsDocument,
+  TicketSlaCyclesDocument,
+  ViewerDocument,
+  ViewerOrganizationDocument,
+  type SlaTargetKind,
+} from './generated/graphql.js';
 import { flows } from './support/flows.js';
 import { ManualClock, startTestServer, type TestServer } from './support/harness.js';
 
@@ -184,6 +192,72 @@ describe('seed sentences as data (issue 16)', () => {
           achievedAt: '2026-12-07T13:00:00.000Z',
           elapsedSeconds: 7200,
         });
+    });
+  });
+
+  describe('seed 002: "Project communications will almost always be handled by the lead agent on your project"', () => {
+    const RITA = 'rita@acme.example'; // Acme Agency Clients (agency workflow)
+    const setLead = async (organizationId: string, leadAgentId: string | null, as = 'admin@docket.local') =>
+      (
+        await s.gql(
+          SetOrganizationLeadAgentDocument,
+          { input: { organizationId, leadAgentId } },
+          await f.token(as),
+        )
+      ).data!.setOrganizationLeadAgent;
+    const id = async (email: string) =>
+      (await s.gql(ViewerDocument, {}, await f.token(email))).data!.viewer!.id;
+    const acme = async () =>
+      (await s.gql(ViewerOrganizationDocument, {}, await f.token(RITA))).data!.viewer!.organization!.id;
+
+    it('admins name an organization’s lead agent: an agent, and only admins', async () => {
+      const org = await acme();
+      expect((await setLead(org, await id(RITA))).errors).toMatchObject([
+        { code: 'INVALID_INPUT', field: 'leadAgentId' },
+      ]);
+      expect((await setLead(org, await id('bob@docket.local'), AGENT)).errors).toMatchObject([
+        { code: 'NOT_PERMITTED' },
+      ]);
+      const ok = await setLead(org, await id('bob@docket.local'));
+      expect(ok).toMatchObject({ errors: [], organization: { leadAgent: { name: 'Bob Tier1' } } });
+      // The requester sees who leads their projects.
+      expect(
+        (await s.gql(ViewerOrganizationDocument, {}, await f.token(RITA))).data!.viewer!.organization,
+      ).toMatchObject({ leadAgent: { name: 'Bob Tier1' } });
+    });
+
+    it('a project communication goes to the lead agent; other categories to the agent the client mostly worked with', async () => {
+      const org = await acme();
+      await setLead(org, await id('bob@docket.local'));
+      // Make Alice the agent Rita has mostly worked with, whoever the demo data gave her tickets to.
+      for (let i = 0; i < 4; i++) {
+        const q = await f.create(RITA, { subject: 'Where is the invoice?', description: 'Which page?' });
+        const res = await s.gql(
+          AssignTicketDocument,
+          { input: { ticketId: q.id, assigneeId: await id(AGENT) } },
+          await f.token(AGENT),
+        );
+        expect(res.data!.assignTicket.errors).toEqual([]);
+      }
+      const project = await f.create(RITA, {
+        subject: 'Milestone review for the launch',
+        description: 'Can we walk through the deliverables?',
+      });
+      expect(project).toMatchObject({ category: 'project communication', assignee: { name: 'Bob Tier1' } });
+      const question = await f.create(RITA, {
+        subject: 'How do I reset my password?',
+        description: 'Thanks',
+      });
+      expect(question).toMatchObject({ category: 'question', assignee: { name: 'Alice Tier1' } });
+    });
+
+    it('each step stays within the ticket’s tier: a tier-2 lead agent is skipped for a tier-1 ticket', async () => {
+      const org = await acme();
+      await setLead(org, await id('carol@docket.local'));
+      const project = await f.create(RITA, { subject: 'Project kickoff', description: 'New project' });
+      expect(project.tier).toBe(1);
+      expect(project.assignee!.name).toBe('Alice Tier1'); // the familiar agent, the next step
+      await setLead(org, null);
     });
   });
 });

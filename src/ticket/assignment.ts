@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { DEFAULT_ASSIGNMENT_STEPS, type AssignmentStep } from '../workflow/definition.js';
 
 /**
  * Who may take a ticket automatically: available agents who serve the ticket's `tier`, and, when the
@@ -35,19 +36,58 @@ async function scoped(
 }
 
 /**
- * Automatic assignment of a new ticket (seed 002: "we try to assign new project requests to the agent
- * you have mostly worked with"): the available agent of the ticket's tier (and team, where set) who
- * handled most of this requester's earlier tickets, then most of the organization's; otherwise the
- * least-loaded agent of that tier (see leastLoadedAgent). Issue 12: the familiar agent is never one of
- * another tier (a seller whose earlier ticket went to a tier-2 agent gets a tier-1 agent on a new
- * tier-1 ticket). Manual assignment overrides it. Returns the user id, or undefined when nobody serves
- * the tier.
+ * Automatic assignment of a new ticket: the workflow's assignment steps for its category, in order
+ * (issue 16; by default FAMILIAR_AGENT then LEAST_LOADED, seed 002's "we try to assign new project
+ * requests to the agent you have mostly worked with"):
+ * - LEAD_AGENT: the organization's lead agent ("Project communications will almost always be handled
+ *   by the lead agent on your project"), if available and of the ticket's tier (and team, where set);
+ * - FAMILIAR_AGENT: the available agent of the ticket's tier (and team) who handled most of this
+ *   requester's earlier tickets, then most of the organization's; never one of another tier (issue 12:
+ *   a seller whose earlier ticket went to a tier-2 agent gets a tier-1 agent on a new tier-1 ticket);
+ * - LEAST_LOADED: see leastLoadedAgent.
+ * Manual assignment overrides it. Returns the user id, or undefined when no step finds anyone.
  */
 export async function pickAssignee(
   em: EntityManager,
+  opts: AssignmentScope & {
+    requesterId: string;
+    organizationId?: string;
+    steps?: readonly AssignmentStep[];
+  },
+): Promise<string | undefined> {
+  for (const step of opts.steps ?? DEFAULT_ASSIGNMENT_STEPS) {
+    const found =
+      step === 'LEAD_AGENT'
+        ? await leadAgent(em, opts)
+        : step === 'FAMILIAR_AGENT'
+          ? await familiarAgent(em, opts)
+          : await leastLoadedAgent(em, opts);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The organization's lead agent, when available and serving the scope (team first, as everywhere). */
+async function leadAgent(
+  em: EntityManager,
+  opts: AssignmentScope & { organizationId?: string },
+): Promise<string | undefined> {
+  if (!opts.organizationId) return undefined;
+  return scoped(em, opts, async (teamClause, teamParams) => {
+    const [row] = await em.execute<{ id: string }[]>(
+      `select u.id from organization o join app_user u on u.id = o.lead_agent_id
+        where o.id = ? and ${IN_TIER} ${teamClause}`,
+      [opts.organizationId, opts.tier, ...teamParams],
+    );
+    return row?.id;
+  });
+}
+
+async function familiarAgent(
+  em: EntityManager,
   opts: AssignmentScope & { requesterId: string; organizationId?: string },
 ): Promise<string | undefined> {
-  const familiar = await scoped(em, opts, async (teamClause, teamParams) => {
+  return scoped(em, opts, async (teamClause, teamParams) => {
     const [row] = await em.execute<{ id: string }[]>(
       `select t.assignee_id as id
          from ticket t join app_user u on u.id = t.assignee_id
@@ -60,7 +100,6 @@ export async function pickAssignee(
     );
     return row?.id;
   });
-  return familiar ?? leastLoadedAgent(em, opts);
 }
 
 /**

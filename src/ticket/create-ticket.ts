@@ -7,7 +7,7 @@ import { Checks, LIMITS } from '../shared/checks.js';
 import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
 import { InvalidInputError, NotFoundError, NotPermittedError } from '../shared/errors.js';
 import type { UseCaseContext } from '../shared/use-case.js';
-import { categoryOf, categorise } from '../workflow/rules.js';
+import { assignmentStepsFor, categoryOf, categorise } from '../workflow/rules.js';
 import { currentVersionFor } from '../workflow/workflow-store.js';
 import { pickAssignee } from './assignment.js';
 import { TicketChange } from './ticket-changes.js';
@@ -175,6 +175,7 @@ export async function createTicket(
     organizationId: organization?.id,
     tier: ticket.tier,
     teamId: team?.id,
+    steps: assignmentStepsFor(def, ticket.category),
   });
   change.assign(assigneeId, system);
   if (def.intakeStatus && def.intakeStatus !== ticket.status) {

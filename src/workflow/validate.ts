@@ -2,6 +2,7 @@ import { parseDuration } from '../shared/duration.js';
 import type { FieldProblem } from '../shared/errors.js';
 import {
   ACTOR_KINDS,
+  ASSIGNMENT_STEPS,
   REPLY_ACTIONS,
   STATUS_CATEGORIES,
   TIMER_ACTIONS,
@@ -145,6 +146,26 @@ export function validateWorkflow(def: WorkflowDefinition): FieldProblem[] {
         add(`${at}.maxCount`, 'a repeating reminder needs a maximum count');
       }
     }
+  });
+
+  // Assignment rules (issue 16): known categories, each at most once across rules; known steps, once.
+  const routed = new Set<string>();
+  def.assignmentRules?.forEach((r, i) => {
+    const at = `assignmentRules[${i}]`;
+    if (r.categories.length === 0) add(`${at}.categories`, 'name at least one category');
+    r.categories.forEach((c, j) => {
+      if (!def.categorisation.categories.includes(c))
+        add(`${at}.categories[${j}]`, `"${c}" is not one of the workflow's categories`);
+      else if (routed.has(c)) add(`${at}.categories[${j}]`, `category "${c}" already has an assignment rule`);
+      routed.add(c);
+    });
+    if (r.steps.length === 0) add(`${at}.steps`, 'name at least one step');
+    const seen = new Set<string>();
+    r.steps.forEach((step, j) => {
+      if (!ASSIGNMENT_STEPS.includes(step)) add(`${at}.steps[${j}]`, `unknown step "${step}"`);
+      else if (seen.has(step)) add(`${at}.steps[${j}]`, `step ${step} is listed twice`);
+      seen.add(step);
+    });
   });
 
   // Every status must be reachable from the initial one by some move.

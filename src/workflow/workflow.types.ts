@@ -1,8 +1,14 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { ActorKindEnum, ReplyActionEnum, StatusCategoryEnum, TimerActionEnum } from '../server/enums.js';
+import {
+  ActorKindEnum,
+  AssignmentStepEnum,
+  ReplyActionEnum,
+  StatusCategoryEnum,
+  TimerActionEnum,
+} from '../server/enums.js';
 import { Node } from '../server/node.js';
 import { UserError } from '../server/user-errors.js';
-import type { ActorKind, ReplyAction, StatusCategory, TimerAction } from './definition.js';
+import type { ActorKind, AssignmentStep, ReplyAction, StatusCategory, TimerAction } from './definition.js';
 
 /**
  * The workflow definition in GraphQL. Each class serves as both the output type and the input type
@@ -117,6 +123,16 @@ export class StatusTimerGql {
   addTag?: string;
 }
 
+@ObjectType('AssignmentRule')
+@InputType('AssignmentRuleInput')
+export class AssignmentRuleGql {
+  @Field(() => [String], { description: 'Categories of the workflow this rule assigns' })
+  categories!: string[];
+
+  @Field(() => [AssignmentStepEnum], { description: 'Tried in order; the first that finds an agent wins' })
+  steps!: AssignmentStep[];
+}
+
 @ObjectType('WorkflowDefinition')
 @InputType('WorkflowDefinitionInput')
 export class WorkflowDefinitionGql {
@@ -152,6 +168,13 @@ export class WorkflowDefinitionGql {
 
   @Field(() => [StatusTimerGql], { defaultValue: [] })
   timers!: StatusTimerGql[];
+
+  @Field(() => [AssignmentRuleGql], {
+    nullable: true,
+    description:
+      'How new tickets are assigned, by category; other categories (and null) get FAMILIAR_AGENT then LEAST_LOADED',
+  })
+  assignmentRules?: AssignmentRuleGql[];
 }
 
 @ObjectType('Workflow', { implements: Node })
