@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   AssignTicketDocument,
+  CreateTicketDocument,
+  CreateWorkflowDocument,
+  type WorkflowDefinitionInput,
   SetOrganizationLeadAgentDocument,
   SlaCycleMetricsDocument,
   TicketSlaCyclesDocument,
@@ -8,6 +11,7 @@ import {
   ViewerOrganizationDocument,
   type SlaTargetKind,
 } from './generated/graphql.js';
+import { PRESETS } from '../src/workflow/presets/index.js';
 import { flows } from './support/flows.js';
 import { ManualClock, startTestServer, type TestServer } from './support/harness.js';
 
@@ -258,6 +262,116 @@ describe('seed sentences as data (issue 16)', () => {
       expect(project.tier).toBe(1);
       expect(project.assignee!.name).toBe('Alice Tier1'); // the familiar agent, the next step
       await setLead(org, null);
+    });
+  });
+
+  describe('seed 003: channel hours', () => {
+    const UMA = 'uma@umbrella.example'; // Umbrella Cloud: saas workflow
+    const SATURDAY = '2026-12-12T10:00:00Z';
+    const MONDAY_OPEN = '2026-12-14T09:00:00.000Z';
+    const open = async (as: string, input: Record<string, unknown>) =>
+      (
+        await s.gql(
+          CreateTicketDocument,
+          {
+            input: {
+              subject: 'Help',
+              description: 'Something is wrong',
+              channel: 'PORTAL',
+              ...input,
+            } as never,
+          },
+          await f.token(as),
+        )
+      ).data!.createTicket;
+    const count = async () => Number((await s.sql<{ n: string }>('select count(*) as n from ticket'))[0]!.n);
+
+    it('"Live Chat: Available during business hours": outside them a chat is refused with when it opens, and nothing is written', async () => {
+      at(SATURDAY);
+      const before = await count();
+      const chat = await open(UMA, { channel: 'CHAT' });
+      expect(chat.ticket).toBeNull();
+      expect(chat.errors).toEqual([
+        expect.objectContaining({
+          __typename: 'ChannelClosedUserError',
+          code: 'CHANNEL_CLOSED',
+          channel: 'CHAT',
+          opensAt: MONDAY_OPEN,
+          field: 'channel',
+        }),
+      ]);
+      expect(chat.errors[0]!.message).toContain(MONDAY_OPEN);
+      expect(await count()).toBe(before);
+      at('2026-12-14T10:00:00Z');
+      expect((await open(UMA, { channel: 'CHAT' })).errors).toEqual([]);
+    });
+
+    it('"Support is available 24/7 for critical issues": the phone takes CRITICAL at any hour, other priorities in business hours', async () => {
+      at(SATURDAY);
+      expect((await open(UMA, { channel: 'PHONE', priority: 'HIGH' })).errors).toMatchObject([
+        { code: 'CHANNEL_CLOSED', opensAt: MONDAY_OPEN },
+      ]);
+      const critical = await open(UMA, { channel: 'PHONE', priority: 'CRITICAL', subject: 'Outage' });
+      expect(critical.errors).toEqual([]);
+      expect(critical.ticket!.assignee).not.toBeNull();
+      // Email and the ticket system take tickets at any hour; staff log a call whenever it comes.
+      expect((await open(UMA, { channel: 'EMAIL' })).errors).toEqual([]);
+      expect((await open(UMA, { channel: 'PORTAL' })).errors).toEqual([]);
+      const uma = (await s.gql(ViewerDocument, {}, await f.token(UMA))).data!.viewer!.id;
+      expect((await open(AGENT, { channel: 'PHONE', requesterId: uma })).errors).toEqual([]);
+    });
+
+    it('a workflow may accept and queue instead: unassigned until the channel opens, and said so in the log', async () => {
+      const saas = PRESETS.find((p) => p.key === 'saas')!.definition;
+      const admin = await f.token('admin@docket.local');
+      const bad = await s.gql(
+        CreateWorkflowDocument,
+        {
+          input: {
+            key: 'saas-typo',
+            name: 'typo',
+            isDefault: false,
+            definition: {
+              ...saas,
+              channelHours: [{ channels: ['CHAT'], calendarKey: 'nope', outsideHours: 'QUEUE' }],
+            } as WorkflowDefinitionInput,
+          },
+        },
+        admin,
+      );
+      expect(bad.data!.createWorkflow.errors).toMatchObject([
+        { code: 'INVALID_INPUT', field: 'definition.channelHours[0].calendarKey' },
+      ]);
+      const created = await s.gql(
+        CreateWorkflowDocument,
+        {
+          input: {
+            key: 'saas-queue',
+            name: 'SaaS, chats queued',
+            isDefault: false,
+            definition: {
+              ...saas,
+              channelHours: [{ channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'QUEUE' }],
+            } as WorkflowDefinitionInput,
+          },
+        },
+        admin,
+      );
+      expect(created.data!.createWorkflow.errors).toEqual([]);
+      await s.sql("update organization set workflow_key = 'saas-queue' where name = 'Umbrella Cloud'");
+      try {
+        at(SATURDAY);
+        const queued = await open(UMA, { channel: 'CHAT' });
+        expect(queued.errors).toEqual([]);
+        expect(queued.ticket!.assignee).toBeNull();
+        const log = (await f.get(AGENT, queued.ticket!.id))!.events;
+        expect(log.find((e) => e.type === 'TICKET_CREATED')!.payload).toMatchObject({
+          queuedUntil: MONDAY_OPEN,
+        });
+        expect(log.map((e) => e.type)).not.toContain('TICKET_ASSIGNED');
+      } finally {
+        await s.sql("update organization set workflow_key = 'saas' where name = 'Umbrella Cloud'");
+      }
     });
   });
 });

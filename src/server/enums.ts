@@ -4,6 +4,7 @@ import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
 import {
   ACTOR_KINDS,
   ASSIGNMENT_STEPS,
+  OUTSIDE_HOURS_ACTIONS,
   REPLY_ACTIONS,
   STATUS_CATEGORIES,
   TIMER_ACTIONS,
@@ -18,6 +19,7 @@ export const ActorKindEnum = asEnum(ACTOR_KINDS);
 export const ReplyActionEnum = asEnum(REPLY_ACTIONS);
 export const TimerActionEnum = asEnum(TIMER_ACTIONS);
 export const AssignmentStepEnum = asEnum(ASSIGNMENT_STEPS);
+export const OutsideHoursActionEnum = asEnum(OUTSIDE_HOURS_ACTIONS);
 
 export enum TicketOrder {
   /** Priority (critical first), then oldest first: how seeds 001, 002 and 004 work their queues. */
@@ -40,6 +42,11 @@ registerEnumType(StatusCategoryEnum, {
 registerEnumType(ActorKindEnum, { name: 'ActorKind' });
 registerEnumType(ReplyActionEnum, { name: 'ReplyAction' });
 registerEnumType(TimerActionEnum, { name: 'TimerAction' });
+registerEnumType(OutsideHoursActionEnum, {
+  name: 'OutsideHoursAction',
+  description:
+    'REFUSE: CHANNEL_CLOSED, saying when the channel opens; QUEUE: accepted, unassigned until then',
+});
 registerEnumType(AssignmentStepEnum, {
   name: 'AssignmentStep',
   description:

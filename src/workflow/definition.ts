@@ -108,6 +108,24 @@ export interface AssignmentRule {
   steps: AssignmentStep[];
 }
 
+/**
+ * Channel hours (issue 16, seed 003: live chat "Available during business hours"; phone "Availability
+ * depends on support hours"; "24/7 for critical issues"): a ticket that comes through one of
+ * `channels` from a requester or a partner outside the business hours of the calendar `calendarKey`
+ * is refused (REFUSE: CHANNEL_CLOSED, saying when the channel opens) or accepted and queued (QUEUE:
+ * created unassigned, for the first agent when the desk opens), unless its priority is exempt.
+ */
+export const OUTSIDE_HOURS_ACTIONS = ['REFUSE', 'QUEUE'] as const;
+export type OutsideHoursAction = (typeof OUTSIDE_HOURS_ACTIONS)[number];
+
+export interface ChannelHours {
+  channels: string[];
+  calendarKey: string;
+  outsideHours: OutsideHoursAction;
+  /** Priorities the channel takes at any hour (seed 003: CRITICAL). */
+  exemptPriorities?: string[];
+}
+
 export interface WorkflowDefinition {
   initialStatus: string;
   /** Where the system moves a new ticket once it is categorised and prioritised (seed 001's To do next). */
@@ -124,6 +142,8 @@ export interface WorkflowDefinition {
    * steps; otherwise DEFAULT_ASSIGNMENT_STEPS. Absent in definitions saved before it existed.
    */
   assignmentRules?: AssignmentRule[];
+  /** When channels are open (absent: always). */
+  channelHours?: ChannelHours[];
 }
 
 export interface WorkflowPreset {

@@ -617,6 +617,47 @@ describe('validateWorkflow', () => {
     });
   });
 
+  describe('channel hours (issue 16)', () => {
+    it('accepts channels tied to a calendar, with exempt priorities', () => {
+      expect(
+        problemsAfter((d) => {
+          d.channelHours = [
+            { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+            {
+              channels: ['PHONE'],
+              calendarKey: 'business-hours',
+              outsideHours: 'QUEUE',
+              exemptPriorities: ['CRITICAL'],
+            },
+          ];
+        }),
+      ).toEqual([]);
+    });
+
+    it('names each fault', () => {
+      const problems = problemsAfter((d) => {
+        d.channelHours = [
+          {
+            channels: ['CHAT', 'PIGEON'],
+            calendarKey: ' ',
+            outsideHours: bad('IGNORE'),
+            exemptPriorities: ['URGENT'],
+          },
+          { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+          { channels: [], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+        ];
+      });
+      expect(problems.map((p) => p.field)).toEqual([
+        'channelHours[0].channels[1]',
+        'channelHours[0].calendarKey',
+        'channelHours[0].outsideHours',
+        'channelHours[0].exemptPriorities[0]',
+        'channelHours[1].channels[0]',
+        'channelHours[2].channels',
+      ]);
+    });
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsAfter((d) => {
       d.statuses[1].category = bad('DOING');
