@@ -8,6 +8,7 @@ import { Migration20261122050000Access } from './Migration20261122050000Access.j
 import { Migration20261122060000Idempotency } from './Migration20261122060000Idempotency.js';
 import { Migration20261122070000RateLimit } from './Migration20261122070000RateLimit.js';
 import { Migration20261130090000Resilience } from './Migration20261130090000Resilience.js';
+import { Migration20261130110000LeadAgent } from './Migration20261130110000LeadAgent.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122060000Idempotency', class: Migration20261122060000Idempotency },
   { name: 'Migration20261122070000RateLimit', class: Migration20261122070000RateLimit },
   { name: 'Migration20261130090000Resilience', class: Migration20261130090000Resilience },
+  { name: 'Migration20261130110000LeadAgent', class: Migration20261130110000LeadAgent },
 ];

@@ -1,7 +1,14 @@
 import { registerEnumType } from 'type-graphql';
 import { TicketEventType } from '../events/event-types.js';
 import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
-import { ACTOR_KINDS, REPLY_ACTIONS, STATUS_CATEGORIES, TIMER_ACTIONS } from '../workflow/definition.js';
+import {
+  ACTOR_KINDS,
+  ASSIGNMENT_STEPS,
+  OUTSIDE_HOURS_ACTIONS,
+  REPLY_ACTIONS,
+  STATUS_CATEGORIES,
+  TIMER_ACTIONS,
+} from '../workflow/definition.js';
 
 /** Every enum the schema exposes, registered once. */
 export const asEnum = <T extends string>(values: readonly T[]) =>
@@ -11,6 +18,8 @@ export const StatusCategoryEnum = asEnum(STATUS_CATEGORIES);
 export const ActorKindEnum = asEnum(ACTOR_KINDS);
 export const ReplyActionEnum = asEnum(REPLY_ACTIONS);
 export const TimerActionEnum = asEnum(TIMER_ACTIONS);
+export const AssignmentStepEnum = asEnum(ASSIGNMENT_STEPS);
+export const OutsideHoursActionEnum = asEnum(OUTSIDE_HOURS_ACTIONS);
 
 export enum TicketOrder {
   /** Priority (critical first), then oldest first: how seeds 001, 002 and 004 work their queues. */
@@ -33,3 +42,13 @@ registerEnumType(StatusCategoryEnum, {
 registerEnumType(ActorKindEnum, { name: 'ActorKind' });
 registerEnumType(ReplyActionEnum, { name: 'ReplyAction' });
 registerEnumType(TimerActionEnum, { name: 'TimerAction' });
+registerEnumType(OutsideHoursActionEnum, {
+  name: 'OutsideHoursAction',
+  description:
+    'REFUSE: CHANNEL_CLOSED, saying when the channel opens; QUEUE: accepted, unassigned until then',
+});
+registerEnumType(AssignmentStepEnum, {
+  name: 'AssignmentStep',
+  description:
+    'LEAD_AGENT: the organization’s lead agent; FAMILIAR_AGENT: who handled most of the requester’s (then organization’s) tickets; LEAST_LOADED: the fewest open tickets. Each within the ticket’s tier (and team)',
+});

@@ -143,5 +143,18 @@ export const saasPreset: WorkflowPreset = {
       { status: 'awaiting_customer', action: 'REMIND', after: 'P3D', maxCount: 1 },
       { status: 'resolved', action: 'MOVE', after: 'P7D', to: 'closed' },
     ],
+    // "Live Chat: Available during business hours"; "Phone: For urgent issues, users can call our support
+    // hotline. Availability depends on support hours"; "Support is available 24/7 for critical issues and
+    // during business hours (9 AM - 6 PM, Monday through Friday) for non-urgent inquiries." Email and the
+    // ticket system take tickets at any hour ("Expect a response within 1 business day").
+    channelHours: [
+      { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+      {
+        channels: ['PHONE'],
+        calendarKey: 'business-hours',
+        outsideHours: 'REFUSE',
+        exemptPriorities: ['CRITICAL'],
+      },
+    ],
   },
 };
