@@ -111,6 +111,27 @@ export type AssignTicketInput = {
   ticketId: Scalars['ID']['input'];
 };
 
+export type AssignmentRule = {
+  __typename?: 'AssignmentRule';
+  /** Categories of the workflow this rule assigns */
+  categories: Array<Scalars['String']['output']>;
+  /** Tried in order; the first that finds an agent wins */
+  steps: Array<AssignmentStep>;
+};
+
+export type AssignmentRuleInput = {
+  /** Categories of the workflow this rule assigns */
+  categories: Array<Scalars['String']['input']>;
+  /** Tried in order; the first that finds an agent wins */
+  steps: Array<AssignmentStep>;
+};
+
+/** LEAD_AGENT: the organization’s lead agent; FAMILIAR_AGENT: who handled most of the requester’s (then organization’s) tickets; LEAST_LOADED: the fewest open tickets. Each within the ticket’s tier (and team) */
+export type AssignmentStep =
+  | 'FAMILIAR_AGENT'
+  | 'LEAD_AGENT'
+  | 'LEAST_LOADED';
+
 export type AtRiskTarget = {
   __typename?: 'AtRiskTarget';
   dueAt: Scalars['DateTimeISO']['output'];
@@ -200,6 +221,40 @@ export type Channel =
   | 'FORUM'
   | 'PHONE'
   | 'PORTAL';
+
+export type ChannelClosedUserError = UserError & {
+  __typename?: 'ChannelClosedUserError';
+  /** The channel the ticket came through */
+  channel: Scalars['String']['output'];
+  code: UserErrorCode;
+  /** The input field at fault, as a path (definition.statuses[2].key) */
+  field?: Maybe<Scalars['String']['output']>;
+  /** A sentence a person can read */
+  message: Scalars['String']['output'];
+  /** When the channel opens next */
+  opensAt?: Maybe<Scalars['DateTimeISO']['output']>;
+};
+
+export type ChannelHours = {
+  __typename?: 'ChannelHours';
+  /** The business calendar whose business time the channels are open */
+  calendarKey: Scalars['String']['output'];
+  channels: Array<Channel>;
+  /** Taken at any hour (seed 003: CRITICAL) */
+  exemptPriorities?: Maybe<Array<Priority>>;
+  /** What a requester’s or partner’s ticket gets outside them */
+  outsideHours: OutsideHoursAction;
+};
+
+export type ChannelHoursInput = {
+  /** The business calendar whose business time the channels are open */
+  calendarKey: Scalars['String']['input'];
+  channels: Array<Channel>;
+  /** Taken at any hour (seed 003: CRITICAL) */
+  exemptPriorities?: InputMaybe<Array<Priority>>;
+  /** What a requester’s or partner’s ticket gets outside them */
+  outsideHours: OutsideHoursAction;
+};
 
 export type Comment = Node & {
   __typename?: 'Comment';
@@ -350,7 +405,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** A public reply or an internal note; a requester’s reply follows the workflow’s reply rule */
   addComment: AddCommentPayload;
-  /** Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log */
+  /** Admins: move open tickets onto the current version, or, for a deactivated policy, onto the policy that matches them now (at most 1,000 a call: call again until it returns 0); recorded in their event log */
   applySlaPolicy: ApplySlaPolicyPayload;
   /** Assign to an agent (overrides automatic assignment) or unassign */
   assignTicket: TicketPayload;
@@ -371,6 +426,8 @@ export type Mutation = {
   revokeApiKey: ApiKeyPayload;
   /** Admins: a new key with the same partner, name and scopes; the old one stops after graceSeconds */
   rotateApiKey: ApiKeyPayload;
+  /** Admins: name (or clear) an organization’s lead agent */
+  setOrganizationLeadAgent: OrganizationPayload;
   /** Move a ticket to another status of its workflow */
   transitionTicket: TicketPayload;
   /** Admins: a new definition is a new version */
@@ -443,6 +500,11 @@ export type MutationRotateApiKeyArgs = {
 };
 
 
+export type MutationSetOrganizationLeadAgentArgs = {
+  input: SetOrganizationLeadAgentInput;
+};
+
+
 export type MutationTransitionTicketArgs = {
   input: TransitionTicketInput;
 };
@@ -495,10 +557,23 @@ export type Organization = Node & {
   __typename?: 'Organization';
   /** Global id: pass it to node(id) or to any argument that takes this id */
   id: Scalars['ID']['output'];
+  /** The agent who leads this organization’s projects (seed 002); assignment rules may route to them */
+  leadAgent?: Maybe<User>;
   name: Scalars['String']['output'];
   plan?: Maybe<Plan>;
   workflowKey?: Maybe<Scalars['String']['output']>;
 };
+
+export type OrganizationPayload = {
+  __typename?: 'OrganizationPayload';
+  errors: Array<UserError>;
+  organization?: Maybe<Organization>;
+};
+
+/** REFUSE: CHANNEL_CLOSED, saying when the channel opens; QUEUE: accepted, unassigned until then */
+export type OutsideHoursAction =
+  | 'QUEUE'
+  | 'REFUSE';
 
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -549,7 +624,7 @@ export type Query = {
   node?: Maybe<Node>;
   /** Admins */
   partners: Array<Partner>;
-  /** Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call) */
+  /** Admins, a dry run: open tickets on older versions and their new due dates; for a deactivated policy, every open ticket on it and the policy that matches it now (at most 1,000 tickets a call) */
   previewSlaPolicy: Array<SlaPreviewRow>;
   /** Staff: compliance and response times, grouped */
   slaMetrics: Array<SlaMetricsGroup>;
@@ -733,6 +808,12 @@ export type RotateApiKeyInput = {
   id: Scalars['ID']['input'];
 };
 
+export type SetOrganizationLeadAgentInput = {
+  /** An agent; null clears it */
+  leadAgentId?: InputMaybe<Scalars['ID']['input']>;
+  organizationId: Scalars['ID']['input'];
+};
+
 /** An SLA warning or breach, as it is recorded in the event log */
 export type SlaAlert = {
   __typename?: 'SlaAlert';
@@ -771,6 +852,38 @@ export type SlaClock =
   | 'ALWAYS'
   | 'BUSINESS';
 
+/** A start or stop condition of an SLA target (docs/SLA.md) */
+export type SlaCondition = {
+  __typename?: 'SlaCondition';
+  /** CATEGORY_ENTERED, CATEGORY_LEFT: the status categories */
+  categories?: Maybe<Array<StatusCategory>>;
+  /** STATUS_ENTERED, CATEGORY_ENTERED: only a move from one of these status keys counts */
+  fromStatuses?: Maybe<Array<Scalars['String']['output']>>;
+  on: SlaConditionEvent;
+  /** STATUS_ENTERED, STATUS_LEFT: the status keys */
+  statuses?: Maybe<Array<Scalars['String']['output']>>;
+};
+
+/** What starts or stops an SLA target’s cycle: CREATED (start only), STATUS_ENTERED/STATUS_LEFT (statuses), CATEGORY_ENTERED/CATEGORY_LEFT (status categories), AGENT_REPLY and REQUESTER_REPLY (public replies) */
+export type SlaConditionEvent =
+  | 'AGENT_REPLY'
+  | 'CATEGORY_ENTERED'
+  | 'CATEGORY_LEFT'
+  | 'CREATED'
+  | 'REQUESTER_REPLY'
+  | 'STATUS_ENTERED'
+  | 'STATUS_LEFT';
+
+export type SlaConditionInput = {
+  /** CATEGORY_ENTERED, CATEGORY_LEFT: the status categories */
+  categories?: InputMaybe<Array<StatusCategory>>;
+  /** STATUS_ENTERED, CATEGORY_ENTERED: only a move from one of these status keys counts */
+  fromStatuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  on: SlaConditionEvent;
+  /** STATUS_ENTERED, STATUS_LEFT: the status keys */
+  statuses?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 export type SlaConditions = {
   __typename?: 'SlaConditions';
   categories?: Maybe<Array<Scalars['String']['output']>>;
@@ -796,6 +909,21 @@ export type SlaConditionsInput = {
   workflows?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** One cycle of a target: from a start to a stop */
+export type SlaCycle = {
+  __typename?: 'SlaCycle';
+  breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Clock time counted in this cycle */
+  elapsedSeconds: Scalars['Int']['output'];
+  /** When it ended; null while it runs */
+  end?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** 1-based */
+  number: Scalars['Int']['output'];
+  start: Scalars['DateTimeISO']['output'];
+  /** ACHIEVED (ended in time), BREACHED, or, for the running cycle, the target’s state */
+  state: SlaTargetState;
+};
+
 export type SlaDuration = {
   __typename?: 'SlaDuration';
   clock: SlaClock;
@@ -812,6 +940,8 @@ export type SlaDurationInput = {
 /** How the due date was reached */
 export type SlaExplanation = {
   __typename?: 'SlaExplanation';
+  /** Every cycle of the target so far, oldest first */
+  cycles: Array<SlaCycle>;
   /** Holidays within the counted stretches that were skipped */
   holidaysSkipped: Array<Holiday>;
   segments: Array<SlaSegment>;
@@ -899,6 +1029,8 @@ export type SlaPreviewRow = {
   currentState?: Maybe<SlaTargetState>;
   kind: SlaTargetKind;
   newDueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The policy version the ticket would be on: this policy’s current version, or, for a deactivated policy, the policy that matches the ticket now (null: none matches, the ticket would have no SLA) */
+  newPolicy?: Maybe<SlaVersionRef>;
   newState: SlaTargetState;
   ticket: Ticket;
 };
@@ -926,14 +1058,20 @@ export type SlaTarget = {
   breachTeamKey?: Maybe<Scalars['String']['output']>;
   clock: SlaClock;
   kind: SlaTargetKind;
+  /** A label for people, e.g. "Operations response time" */
+  name?: Maybe<Scalars['String']['output']>;
   /** Reporting goal */
   normalGoal?: Maybe<Scalars['String']['output']>;
   onBreach: BreachAction;
   /** For tickets created outside business hours */
   outsideBusinessHours?: Maybe<SlaDuration>;
   pausedIn: Array<StatusCategory>;
+  /** With stopWhen: each condition opens a cycle when none runs (default: as the kind always starts) */
+  startWhen?: Maybe<Array<SlaCondition>>;
   /** FIRST_RESPONSE: entering one of these statuses also counts */
   stopStatuses?: Maybe<Array<Scalars['String']['output']>>;
+  /** With startWhen: each condition ends the running cycle (resolution always does) */
+  stopWhen?: Maybe<Array<SlaCondition>>;
   warnAtPercent: Array<Scalars['Int']['output']>;
   /** ISO 8601; on a BUSINESS clock P1D is one business day */
   within: Scalars['String']['output'];
@@ -942,8 +1080,12 @@ export type SlaTarget = {
 export type SlaTargetCompliance = {
   __typename?: 'SlaTargetCompliance';
   breached: Scalars['Int']['output'];
+  /** Cycles that breached */
+  breachedCycles: Scalars['Int']['output'];
   /** met / (met + breached) */
   complianceRate?: Maybe<Scalars['Float']['output']>;
+  /** Cycles started over these targets (a target may run several) */
+  cycles: Scalars['Int']['output'];
   kind: SlaTargetKind;
   met: Scalars['Int']['output'];
 };
@@ -954,14 +1096,20 @@ export type SlaTargetInput = {
   breachTeamKey?: InputMaybe<Scalars['String']['input']>;
   clock: SlaClock;
   kind: SlaTargetKind;
+  /** A label for people, e.g. "Operations response time" */
+  name?: InputMaybe<Scalars['String']['input']>;
   /** Reporting goal */
   normalGoal?: InputMaybe<Scalars['String']['input']>;
   onBreach?: BreachAction;
   /** For tickets created outside business hours */
   outsideBusinessHours?: InputMaybe<SlaDurationInput>;
   pausedIn?: Array<StatusCategory>;
+  /** With stopWhen: each condition opens a cycle when none runs (default: as the kind always starts) */
+  startWhen?: InputMaybe<Array<SlaConditionInput>>;
   /** FIRST_RESPONSE: entering one of these statuses also counts */
   stopStatuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** With startWhen: each condition ends the running cycle (resolution always does) */
+  stopWhen?: InputMaybe<Array<SlaConditionInput>>;
   warnAtPercent?: Array<Scalars['Int']['input']>;
   /** ISO 8601; on a BUSINESS clock P1D is one business day */
   within: Scalars['String']['input'];
@@ -985,7 +1133,7 @@ export type SlaTargetStatus = {
   achievedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   clock: SlaClock;
-  /** Cycles so far (NEXT_RESPONSE, PERIODIC_UPDATE) */
+  /** Cycles started so far (see explain.cycles) */
   cycle: Scalars['Int']['output'];
   /** When it breaches if nothing happens (none while paused) */
   dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
@@ -993,6 +1141,8 @@ export type SlaTargetStatus = {
   elapsedSeconds: Scalars['Int']['output'];
   explain: SlaExplanation;
   kind: SlaTargetKind;
+  /** The policy target’s name, if it has one */
+  name?: Maybe<Scalars['String']['output']>;
   nextWarningAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** The outside-business-hours alternative applies */
   outsideBusinessHours: Scalars['Boolean']['output'];
@@ -1391,6 +1541,7 @@ export type UserError = {
 
 /** What kind of mistake a user made */
 export type UserErrorCode =
+  | 'CHANNEL_CLOSED'
   | 'CONFLICT'
   | 'INVALID_INPUT'
   | 'NOT_FOUND'
@@ -1435,7 +1586,11 @@ export type Workflow = Node & {
 
 export type WorkflowDefinition = {
   __typename?: 'WorkflowDefinition';
+  /** How new tickets are assigned, by category; other categories (and null) get FAMILIAR_AGENT then LEAST_LOADED */
+  assignmentRules?: Maybe<Array<AssignmentRule>>;
   categorisation: Categorisation;
+  /** When channels are open to requesters and partners (null: always) */
+  channelHours?: Maybe<Array<ChannelHours>>;
   escalations: Array<EscalationRule>;
   initialStatus: Scalars['String']['output'];
   /** Where the system moves a new ticket after categorising it */
@@ -1450,7 +1605,11 @@ export type WorkflowDefinition = {
 };
 
 export type WorkflowDefinitionInput = {
+  /** How new tickets are assigned, by category; other categories (and null) get FAMILIAR_AGENT then LEAST_LOADED */
+  assignmentRules?: InputMaybe<Array<AssignmentRuleInput>>;
   categorisation: CategorisationInput;
+  /** When channels are open to requesters and partners (null: always) */
+  channelHours?: InputMaybe<Array<ChannelHoursInput>>;
   escalations?: Array<EscalationRuleInput>;
   initialStatus: Scalars['String']['input'];
   /** Where the system moves a new ticket after categorising it */
