@@ -8,6 +8,7 @@ import { Migration20261122050000Access } from './Migration20261122050000Access.j
 import { Migration20261122060000Idempotency } from './Migration20261122060000Idempotency.js';
 import { Migration20261122070000RateLimit } from './Migration20261122070000RateLimit.js';
 import { Migration20261130090000Resilience } from './Migration20261130090000Resilience.js';
+import { Migration20261130110000LeadAgent } from './Migration20261130110000LeadAgent.js';
 import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.js';
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
@@ -26,6 +27,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122060000Idempotency', class: Migration20261122060000Idempotency },
   { name: 'Migration20261122070000RateLimit', class: Migration20261122070000RateLimit },
   { name: 'Migration20261130090000Resilience', class: Migration20261130090000Resilience },
+  { name: 'Migration20261130110000LeadAgent', class: Migration20261130110000LeadAgent },
   { name: 'Migration20261130130000Outbox', class: Migration20261130130000Outbox },
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },

@@ -95,4 +95,53 @@ describe('loadConfig', () => {
     });
     expect(c.jwt.createRequesters).toBe(true);
   });
+
+  it('serves GraphiQL outside production only, and metrics where they are protected', () => {
+    const dev = loadConfig(base).ops;
+    expect(dev.graphiql).toBe(true);
+    expect(dev.wallboard).toBe(true);
+    expect(dev.metrics).toMatchObject({ enabled: true, exposure: 'main', token: undefined });
+    expect(dev.tracing).toBeUndefined();
+    const prod = loadConfig({ ...base, NODE_ENV: 'production' }).ops;
+    expect(prod.graphiql).toBe(false);
+    // Production serves /metrics only behind a token or on a port of its own.
+    expect(prod.metrics.exposure).toBe('none');
+    const token = 'm'.repeat(24);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', METRICS_TOKEN: token }).ops.metrics).toMatchObject({
+      exposure: 'main',
+      token,
+    });
+    expect(
+      loadConfig({ ...base, NODE_ENV: 'production', METRICS_PORT: '9464', HOST: '127.0.0.1' }).ops.metrics,
+    ).toMatchObject({ exposure: 'port', port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ ...base, METRICS: 'false' }).ops.metrics.exposure).toBe('none');
+    expect(loadConfig({ ...base, NODE_ENV: 'production', GRAPHIQL: 'true' }).ops.graphiql).toBe(true);
+    expect(fails({ METRICS_TOKEN: 'short-metrics' })).not.toContain('short-metrics');
+    expect(fails({ METRICS_PORT: '0' })).toMatch(/^Invalid configuration: METRICS_PORT/);
+  });
+
+  it('traces only when an OTLP endpoint is set', () => {
+    expect(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).ops.tracing,
+    ).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'docket',
+    });
+    expect(
+      loadConfig({
+        ...base,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://other:4318/traces',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'docket-eu',
+      }).ops.tracing,
+    ).toEqual({ url: 'http://other:4318/traces', protocol: 'http/json', serviceName: 'docket-eu' });
+    expect(fails({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toMatch(
+      /^Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(
+      fails({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toContain('gRPC is not supported');
+  });
 });

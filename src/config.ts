@@ -143,7 +143,7 @@ const schema = z.object({
   MIGRATE_ON_START: boolish,
   REQUESTERS_SEE_ORGANIZATION_TICKETS: boolish,
   // Notifications and the outbox (docs/NOTIFICATIONS.md, docs/OUTBOX.md).
-  NOTIFICATIONS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  NOTIFICATIONS: boolish,
   SMTP_URL: z
     .string()
     .regex(
@@ -203,6 +203,37 @@ const schema = z.object({
     .int()
     .min(200, 'must be at least 200')
     .default(10_000),
+  GRAPHIQL: boolish,
+  WALLBOARD: boolish,
+  METRICS: boolish,
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (try: openssl rand -hex 24)').optional(),
+  METRICS_PORT: z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .optional(),
+  METRICS_HOST: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(
+      /^https?:\/\/[^/]/,
+      'must be the http(s):// URL of your OpenTelemetry collector (e.g. http://localhost:4318)',
+    )
+    .optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .string()
+    .regex(
+      /^https?:\/\/[^/]/,
+      'must be the full http(s):// URL traces are sent to (e.g. http://localhost:4318/v1/traces)',
+    )
+    .optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(['http/protobuf', 'http/json'], {
+      message: 'must be http/protobuf or http/json (gRPC is not supported: use port 4318 of the collector)',
+    })
+    .default('http/protobuf'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('docket'),
 });
 
 export interface Config {
@@ -247,8 +278,9 @@ export interface Config {
   migrateOnStart: boolean;
   /** Whether a requester sees every ticket of their organization, not only their own. */
   requestersSeeOrganizationTickets: boolean;
-  /** Notifications (docs/NOTIFICATIONS.md) and the outbox that sends them (docs/OUTBOX.md). */
   notify: NotifyConfig;
+  /** The browser pages, metrics and traces: docs/OPERATIONS.md. */
+  ops: OpsConfig;
 }
 
 export interface NotifyConfig {
@@ -277,8 +309,36 @@ export interface NotifyConfig {
   surveySecret: string;
 }
 
+/** What operators and explorers get besides the API (docs/OPERATIONS.md). */
+export interface OpsConfig {
+  /** GraphiQL at `GET /graphql` for browsers (default: on outside production). */
+  graphiql: boolean;
+  /** The live wallboard at `/wallboard` (default: on; it asks for a staff token). */
+  wallboard: boolean;
+  metrics: {
+    /** Collect metrics at all (METRICS, default on). */
+    enabled: boolean;
+    /**
+     * Where `/metrics` is served: `port` on its own listener (METRICS_PORT, on METRICS_HOST), `main` on
+     * the API's port, `none` (production without METRICS_TOKEN or METRICS_PORT, or METRICS=off).
+     */
+    exposure: 'port' | 'main' | 'none';
+    /** A scrape must send `Authorization: Bearer <token>` when set. */
+    token?: string;
+    port?: number;
+    host: string;
+  };
+  /** Set only when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is: tracing is off otherwise. */
+  tracing?: {
+    /** Where spans are sent: the traces endpoint, or the endpoint + `/v1/traces`. */
+    url: string;
+    protocol: 'http/protobuf' | 'http/json';
+    serviceName: string;
+  };
+}
+
 /** Never echoed back in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL', 'SMTP_URL']);
+const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL', 'SMTP_URL', 'METRICS_TOKEN']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -364,6 +424,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: truthy(e.MIGRATE_ON_START, true),
     requestersSeeOrganizationTickets: truthy(e.REQUESTERS_SEE_ORGANIZATION_TICKETS, false),
     notify: notifyConfig(e, dataDir, secret),
+    ops: opsConfig(e),
+  };
+}
+
+function opsConfig(e: z.infer<typeof schema>): OpsConfig {
+  const enabled = truthy(e.METRICS, true);
+  const exposure = !enabled
+    ? 'none'
+    : e.METRICS_PORT !== undefined
+      ? 'port'
+      : e.METRICS_TOKEN !== undefined || e.NODE_ENV !== 'production'
+        ? 'main'
+        : 'none';
+  const traces =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  return {
+    graphiql: truthy(e.GRAPHIQL, e.NODE_ENV !== 'production'),
+    wallboard: truthy(e.WALLBOARD, true),
+    metrics: {
+      enabled,
+      exposure,
+      token: e.METRICS_TOKEN,
+      port: e.METRICS_PORT,
+      host: e.METRICS_HOST ?? e.HOST,
+    },
+    tracing: traces
+      ? { url: traces, protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL, serviceName: e.OTEL_SERVICE_NAME }
+      : undefined,
   };
 }
 
@@ -378,7 +467,7 @@ function notifyConfig(e: z.infer<typeof schema>, dataDir: string, jwtSecret: str
     );
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
-    enabled: e.NOTIFICATIONS === 'on',
+    enabled: truthy(e.NOTIFICATIONS, true),
     smtp: e.SMTP_URL
       ? {
           url: e.SMTP_URL,

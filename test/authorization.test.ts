@@ -108,6 +108,10 @@ const SAMPLES: Record<string, Sample> = {
     query: 'mutation { applySlaPolicy(key: "nope") { errors { code } } }',
     allowed: ADMIN,
   },
+  'Mutation.setOrganizationLeadAgent': {
+    query: `mutation { setOrganizationLeadAgent(input: { organizationId: "${NOPE}" }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
   'Mutation.createPartner': {
     query: 'mutation { createPartner(input: { name: "" }) { errors { code } } }',
     allowed: ADMIN,

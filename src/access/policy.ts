@@ -60,6 +60,7 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Mutation.updateBusinessCalendar': ADMIN,
   'Mutation.createSlaPolicy': ADMIN,
   'Mutation.updateSlaPolicy': ADMIN,
+  'Mutation.setOrganizationLeadAgent': ADMIN,
   'Mutation.applySlaPolicy': ADMIN,
   'Mutation.createPartner': ADMIN,
   'Mutation.createApiKey': ADMIN,

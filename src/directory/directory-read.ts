@@ -25,6 +25,7 @@ export const organizationFromRow = (r: Record<string, unknown>) =>
     name: r.name,
     plan: stub(r.plan_id),
     workflowKey: r.workflow_key ?? undefined,
+    leadAgent: stub(r.lead_agent_id),
   }) as unknown as Organization;
 
 export const teamFromRow = (r: Record<string, unknown>) =>

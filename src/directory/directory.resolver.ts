@@ -1,11 +1,20 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { canSeeContactOf, isStaff } from '../access/policy.js';
-import type { RequestContext } from '../server/context.js';
 import { authed } from '../server/guard.js';
 import { Role } from '../shared/enums.js';
 import type { Organization } from './organization.entity.js';
 import type { Plan } from './plan.entity.js';
-import { OrganizationType, TeamType, UserType } from './directory.types.js';
+import {
+  OrganizationPayload,
+  OrganizationType,
+  SetOrganizationLeadAgentInput,
+  TeamType,
+  UserType,
+} from './directory.types.js';
+import { setOrganizationLeadAgent } from './set-lead-agent.js';
+import { mutate } from '../server/guard.js';
+import { parseId, parseOptionalId } from '../server/global-id.js';
+import { inTransaction, type RequestContext } from '../server/context.js';
 import { Team } from './team.entity.js';
 import { User } from './user.entity.js';
 
@@ -59,6 +68,34 @@ export class OrganizationResolver {
   @FieldResolver()
   async plan(@Root() o: OrganizationRoot, @Ctx() ctx: RequestContext): Promise<Plan | undefined> {
     return o.plan ? ctx.loaders.plan.load(o.plan.id) : undefined;
+  }
+
+  @FieldResolver(() => UserType, {
+    nullable: true,
+    description:
+      'The agent who leads this organization’s projects (seed 002); assignment rules may route to them',
+  })
+  async leadAgent(@Root() o: OrganizationRoot, @Ctx() ctx: RequestContext): Promise<User | undefined> {
+    return o.leadAgent ? ctx.loaders.user.load(o.leadAgent.id) : undefined;
+  }
+
+  @Mutation(() => OrganizationPayload, {
+    description: 'Admins: name (or clear) an organization’s lead agent',
+  })
+  async setOrganizationLeadAgent(
+    @Arg('input') input: SetOrganizationLeadAgentInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<OrganizationPayload> {
+    const c = authed(ctx);
+    return mutate(async () => {
+      const org = await inTransaction(c, (tx) =>
+        setOrganizationLeadAgent(tx, {
+          organizationId: parseId('Organization', input.organizationId, 'organizationId'),
+          leadAgentId: parseOptionalId('User', input.leadAgentId, 'leadAgentId') ?? null,
+        }),
+      );
+      return { organization: (await c.loaders.organization.load(org.id)) as never };
+    });
   }
 }
 

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { UserError } from '../server/user-errors.js';
 import { Priority, Role } from '../shared/enums.js';
 import { Node } from '../server/node.js';
 
@@ -55,4 +56,22 @@ export class UserType extends Node {
 
   @Field(() => [TeamType])
   teams!: TeamType[];
+}
+
+@InputType()
+export class SetOrganizationLeadAgentInput {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'An agent; null clears it' })
+  leadAgentId?: string | null;
+}
+
+@ObjectType()
+export class OrganizationPayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType | null;
+
+  @Field(() => [UserError])
+  errors!: UserError[];
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { isDatabaseUnavailable } from '../db/health.js';
 import { readRows } from '../db/read.js';
 import type { Logger } from '../shared/logger.js';
+import { traced } from '../ops/trace.js';
 import type { CommitSignal } from './commit-signal.js';
 import type { IndexedFact, Selector } from './event-filter.js';
 import { FEED_EVENT_COLUMNS, rowToFeedEvent, type FeedEvent, type FeedEventRow } from './feed-event.js';
@@ -138,7 +139,17 @@ export class EventFeed {
         if (rows.length === 0 || this.stopped) break;
         const events = rows.map(rowToFeedEvent);
         this.cursor = events.at(-1)!.seq;
-        for (const e of events) this.offer(e);
+        traced(
+          'events.deliver',
+          {
+            'docket.events': events.length,
+            'docket.seq.last': this.cursor,
+            'docket.listeners': this.listeners.size,
+          },
+          () => {
+            for (const e of events) this.offer(e);
+          },
+        );
         if (rows.length < batch) break;
       }
     } while (this.again && !this.stopped);

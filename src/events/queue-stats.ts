@@ -20,6 +20,11 @@ export interface QueueStatsFilter {
 export interface QueueStats {
   /** When these counts were taken. */
   at: Date;
+  /**
+   * The event log position these counts include: every event up to it had been read when counting
+   * began. A wallboard subscribes to slaAlerts or ticketEvents with `after: seq` to follow on with no gap.
+   */
+  seq: number;
   /** Tickets not resolved or closed. */
   open: number;
   byStatus: { status: string; statusCategory: StatusCategory; count: number }[];
@@ -33,7 +38,12 @@ export interface QueueStats {
 }
 
 /** The counters of one wallboard filter, in one statement. */
-export async function queueStats(em: EntityManager, f: QueueStatsFilter, now: Date): Promise<QueueStats> {
+export async function queueStats(
+  em: EntityManager,
+  f: QueueStatsFilter,
+  now: Date,
+  seq: number,
+): Promise<QueueStats> {
   const where: string[] = [];
   const values: unknown[] = [];
   const anyOf = (column: string, list: readonly string[] | undefined, type: string) => {
@@ -61,6 +71,7 @@ export async function queueStats(em: EntityManager, f: QueueStatsFilter, now: Da
   );
   const stats: QueueStats = {
     at: now,
+    seq,
     open: 0,
     byStatus: [],
     byPriority: [],
@@ -144,6 +155,8 @@ export interface QueueStatsHubOptions {
   em: EntityManager;
   logger: Logger;
   now: () => Date;
+  /** The feed's position: every event up to it has been offered to the hub. */
+  position: () => number;
   /** At most one recount per filter in this window (ms). */
   minIntervalMs: number;
   /** Recount this often even without events (time alone moves "at risk" and "today"). */
@@ -212,8 +225,8 @@ export class QueueStatsHub implements FeedListener {
     g.dirty = false;
     g.lastRunAt = Date.now();
     try {
-      const stats = await queueStats(this.o.em, g.filter, this.o.now());
-      const { at: _at, ...counts } = stats;
+      const stats = await queueStats(this.o.em, g.filter, this.o.now(), this.o.position());
+      const { at: _at, seq: _seq, ...counts } = stats;
       const key = JSON.stringify(counts);
       if (key !== g.lastKey) {
         g.lastKey = key;

@@ -5,6 +5,7 @@ import { EventFeed } from './event-feed.js';
 import type { Audience, EventFilter } from './event-filter.js';
 import { EventStream } from './event-stream.js';
 import { QueueStatsHub, type QueueStatsFilter } from './queue-stats.js';
+import { watchFeed } from './metrics.js';
 
 export interface RealtimeOptions {
   em: EntityManager;
@@ -23,6 +24,7 @@ export interface RealtimeOptions {
 export class Realtime {
   readonly feed: EventFeed;
   readonly stats: QueueStatsHub;
+  private unwatch?: () => void;
 
   constructor(private readonly o: RealtimeOptions) {
     this.feed = new EventFeed({
@@ -35,6 +37,7 @@ export class Realtime {
       em: o.em,
       logger: o.logger,
       now: o.now,
+      position: () => this.feed.position,
       minIntervalMs: 1000,
       refreshMs: 30_000,
     });
@@ -43,6 +46,7 @@ export class Realtime {
   async start(): Promise<void> {
     await this.feed.start();
     this.feed.add(this.stats);
+    this.unwatch = watchFeed(this.feed, this.o.em);
   }
 
   events(
@@ -67,6 +71,7 @@ export class Realtime {
   }
 
   async close(): Promise<void> {
+    this.unwatch?.();
     this.stats.close();
     await this.feed.close();
   }

@@ -107,6 +107,12 @@ export class QueueStatsType {
   @Field({ description: 'When these counts were taken' })
   at!: Date;
 
+  @Field(() => GraphQLSafeInt, {
+    description:
+      'The event log position these counts include: subscribe to slaAlerts or ticketEvents with `after: seq` to follow on with no gap',
+  })
+  seq!: number;
+
   @Field(() => Int, { description: 'Tickets not resolved or closed' })
   open!: number;
 

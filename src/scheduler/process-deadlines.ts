@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SYSTEM_ACTOR } from '../access/actor.js';
+import { readRows } from '../db/read.js';
 import { sqlArray } from '../db/sql.js';
 import { TicketEventType } from '../events/event-types.js';
 import type { Clock } from '../shared/clock.js';
@@ -14,13 +15,14 @@ import { nextFiring } from './timers.js';
  * TicketChange as a person's change: workflow reminders (REQUESTER_REMINDED with its count) and moves
  * (with their tag), then the SLA recompute that records warnings and breaches and carries out breach
  * actions. The database is the truth: nothing due, nothing done; running it twice changes nothing the
- * second time. Returns whether the ticket exists.
+ * second time. Resolves once committed: `handled` (events were recorded), `nothing_due`, or
+ * `ticket_missing`.
  */
 export async function processDueDeadlines(
   em: EntityManager,
   ticketId: string,
   clock: Clock,
-): Promise<boolean> {
+): Promise<'handled' | 'nothing_due' | 'ticket_missing'> {
   return em.fork().transactional(async (tx) => {
     const ctx = {
       actor: SYSTEM_ACTOR,
@@ -32,7 +34,7 @@ export async function processDueDeadlines(
     try {
       change = await TicketChange.load(ctx, ticketId);
     } catch (err) {
-      if (err instanceof NotFoundError) return false;
+      if (err instanceof NotFoundError) return 'ticket_missing';
       throw err;
     }
     const now = change.now.getTime();
@@ -73,7 +75,7 @@ export async function processDueDeadlines(
       break; // the new status's timers replace the rest
     }
     await change.commit();
-    return true;
+    return change.events.length ? 'handled' : 'nothing_due';
   });
 }
 
@@ -107,26 +109,49 @@ export async function deadlinesOf(
   return out;
 }
 
+const EARLIEST: Record<DeadlineKind, string> = {
+  'workflow-timer': 'select min(fire_at) as at from ticket_timer where ticket_id = ? and fire_at is not null',
+  'sla-warning': `select min(next_warning_at) as at from ticket_sla_target
+                   where ticket_id = ? and state = 'ACTIVE' and next_warning_at is not null`,
+  'sla-breach': `select min(due_at) as at from ticket_sla_target
+                  where ticket_id = ? and state = 'ACTIVE' and due_at is not null`,
+};
+
 /**
- * Tickets with a deadline that passed more than `graceMs` ago: what no job handled (a lost job, a job
- * store restored from backup, a worker that died). The sweep processes them.
+ * The earliest pending deadline of one kind on a ticket: what its job of that kind is due for (Agenda
+ * clears a job's nextRunAt when it starts, so the job reads it here before acting, to measure its
+ * lateness). Undefined when nothing of that kind is pending.
+ */
+export async function earliestDeadline(
+  em: EntityManager,
+  ticketId: string,
+  kind: DeadlineKind,
+): Promise<Date | undefined> {
+  const [row] = await readRows<{ at: Date | string | null }>(em, EARLIEST[kind], [ticketId]);
+  return row?.at ? new Date(row.at) : undefined;
+}
+
+/**
+ * Tickets with a deadline that passed more than `graceMs` ago, each with its earliest such deadline,
+ * earliest first: what no job handled (a lost job, a job store restored from backup, a worker that
+ * died). The sweep processes them.
  */
 export async function overdueTickets(
   em: EntityManager,
   now: Date,
   graceMs: number,
   limit: number,
-): Promise<string[]> {
+): Promise<{ ticketId: string; dueAt: Date }[]> {
   const before = new Date(now.getTime() - graceMs).toISOString();
-  const rows = await em.execute<{ ticket_id: string }[]>(
-    `select ticket_id from (
+  const rows = await em.execute<{ ticket_id: string; due_at: string }[]>(
+    `select ticket_id, min(at) as due_at from (
        select ticket_id, fire_at as at from ticket_timer where fire_at <= ?
        union all select ticket_id, next_warning_at from ticket_sla_target where state = 'ACTIVE' and next_warning_at <= ?
        union all select ticket_id, due_at from ticket_sla_target where state = 'ACTIVE' and due_at <= ?
      ) d group by ticket_id order by min(at) limit ?`,
     [before, before, before, limit],
   );
-  return rows.map((r) => r.ticket_id);
+  return rows.map((r) => ({ ticketId: r.ticket_id, dueAt: new Date(r.due_at) }));
 }
 
 /** Every ticket with a pending deadline (to schedule them all, e.g. after loading demo data). */

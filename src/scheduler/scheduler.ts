@@ -7,9 +7,12 @@ import { isDatabaseUnavailable, type DatabaseHealth } from '../db/health.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { SCHEDULER_DEFAULTS } from './defaults.js';
+import { traced } from '../ops/trace.js';
+import { jobs, lateness, watchDeadlines, type JobOutcome } from './metrics.js';
 import {
   DEADLINE_KINDS,
   deadlinesOf,
+  earliestDeadline,
   overdueTickets,
   processDueDeadlines,
   type DeadlineKind,
@@ -60,6 +63,7 @@ export class DeadlineScheduler {
   /** The PostgreSQL job store's pool: Docket's own, so that its errors are handled (see the constructor). */
   private readonly pool?: pg.Pool;
   private started = false;
+  private unwatch?: () => void;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.store = opts.mongoUrl ? 'mongodb' : 'postgresql';
@@ -103,7 +107,15 @@ export class DeadlineScheduler {
         removeOnComplete: true,
       });
     }
-    this.agenda.define(SWEEP_JOB, () => this.sweep().then(() => undefined));
+    this.agenda.define(SWEEP_JOB, async () => {
+      try {
+        await this.sweep();
+        jobs.inc({ kind: SWEEP_JOB, outcome: 'handled' });
+      } catch (err) {
+        jobs.inc({ kind: SWEEP_JOB, outcome: 'failed' });
+        throw err;
+      }
+    });
     this.agenda.on('error', (err: Error) => this.onStoreError(err, 'scheduler error'));
     this.agenda.on('fail', (err: Error, job: Job) =>
       this.onStoreError(
@@ -191,6 +203,7 @@ export class DeadlineScheduler {
     });
     await this.agenda.start();
     this.started = true;
+    this.unwatch = watchDeadlines(this.opts.em);
   }
 
   /**
@@ -199,6 +212,7 @@ export class DeadlineScheduler {
    * leaves a timer running for lockLifetime/2, so callers exit the process after.
    */
   async stop(): Promise<void> {
+    this.unwatch?.();
     try {
       if (this.started) await this.agenda.stop();
       else await this.backend.disconnect().catch(() => {}); // never started: Agenda's stop() would return early
@@ -234,34 +248,50 @@ export class DeadlineScheduler {
 
   private async runDeadline(kind: DeadlineKind, job: Job<{ ticketId: string }>): Promise<void> {
     const { ticketId } = job.attrs.data;
-    const exists = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
-    this.opts.logger.debug(
-      { job: kind, ticketId, late: Date.now() - (job.attrs.nextRunAt?.getTime() ?? Date.now()) },
-      'deadline job ran',
-    );
-    if (!exists) return;
-    // Agenda saves this job when the handler returns: its next run is the ticket's next deadline of
-    // this kind; the other kinds are moved directly.
-    const next = (await deadlinesOf(this.opts.em.fork(), [ticketId])).get(ticketId) ?? {};
-    if (next[kind]) job.schedule(next[kind]!);
-    for (const other of DEADLINE_KINDS) if (other !== kind) await this.put(other, ticketId, next[other]);
+    let outcome: JobOutcome = 'failed';
+    try {
+      await traced(`scheduler.job ${kind}`, { 'docket.ticket_id': ticketId }, async () => {
+        // What this job is due for: its lateness runs from there to the commit of what it did.
+        const dueAt = (await earliestDeadline(this.opts.em, ticketId, kind))?.getTime();
+        outcome = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
+        const late = dueAt === undefined ? undefined : this.opts.clock.now().getTime() - dueAt;
+        if (outcome === 'handled' && late !== undefined)
+          lateness.observe({ kind, via: 'job' }, Math.max(0, late) / 1000);
+        this.opts.logger.debug({ job: kind, ticketId, outcome, late }, 'deadline job ran');
+        if (outcome === 'ticket_missing') return;
+        // Agenda saves this job when the handler returns: its next run is the ticket's next deadline of
+        // this kind; the other kinds are moved directly.
+        const next = (await deadlinesOf(this.opts.em.fork(), [ticketId])).get(ticketId) ?? {};
+        if (next[kind]) job.schedule(next[kind]!);
+        for (const other of DEADLINE_KINDS) if (other !== kind) await this.put(other, ticketId, next[other]);
+      });
+    } finally {
+      jobs.inc({ kind, outcome });
+    }
   }
 
   /** Handles every deadline overdue by more than the grace, then reschedules those tickets. */
   async sweep(): Promise<number> {
-    const now = this.opts.clock.now();
-    const ids = await overdueTickets(this.opts.em.fork(), now, this.opts.sweepGraceMs ?? 5000, 500);
-    for (const id of ids) {
-      try {
-        await processDueDeadlines(this.opts.em, id, this.opts.clock);
-      } catch (err) {
-        this.opts.logger.error({ err, ticketId: id }, 'sweep could not process a ticket');
+    return traced('scheduler.sweep', {}, async () => {
+      const now = this.opts.clock.now();
+      const overdue = await overdueTickets(this.opts.em.fork(), now, this.opts.sweepGraceMs ?? 5000, 500);
+      for (const { ticketId, dueAt } of overdue) {
+        try {
+          const outcome = await processDueDeadlines(this.opts.em, ticketId, this.opts.clock);
+          if (outcome === 'handled')
+            lateness.observe(
+              { kind: SWEEP_JOB, via: 'sweep' },
+              Math.max(0, this.opts.clock.now().getTime() - dueAt.getTime()) / 1000,
+            );
+        } catch (err) {
+          this.opts.logger.error({ err, ticketId }, 'sweep could not process a ticket');
+        }
       }
-    }
-    if (ids.length) {
-      this.opts.logger.info({ tickets: ids.length }, 'sweep handled overdue deadlines');
-      await this.sync(ids);
-    }
-    return ids.length;
+      if (overdue.length) {
+        this.opts.logger.info({ tickets: overdue.length }, 'sweep handled overdue deadlines');
+        await this.sync(overdue.map((o) => o.ticketId));
+      }
+      return overdue.length;
+    });
   }
 }

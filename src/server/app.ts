@@ -1,5 +1,8 @@
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -23,6 +26,10 @@ import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import { surveyRouter } from '../notify/survey-page.js';
+import { watchPool } from '../db/pool-metrics.js';
+import { mountBrowserPages } from '../ops/browser-pages.js';
+import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
+import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -39,6 +46,8 @@ export interface RunningServer {
   url: string;
   port: number;
   realtime: Realtime;
+  /** Where Prometheus scrapes: `/metrics` on this port, on METRICS_PORT, or nowhere (docs/OPERATIONS.md). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -141,6 +150,7 @@ export async function startServer(
   },
 ): Promise<RunningServer> {
   const { config, orm, logger } = deps;
+  const metrics = config.ops.metrics;
   const ownHealth = deps.health
     ? undefined
     : new DatabaseHealth({ url: orm.config.get('clientUrl')!, logger });
@@ -148,6 +158,7 @@ export async function startServer(
   const health = (deps.health ?? ownHealth)!;
   const app = express();
   const httpServer = http.createServer(app);
+  if (metrics.enabled) app.use(httpMetrics);
 
   const rateLimits = new RateLimits(orm.em.getKnex(), config.limits, logger);
   const apollo = new ApolloServer<RequestContext>({
@@ -174,6 +185,9 @@ export async function startServer(
       outageStatusPlugin,
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
+      // Browsers get Docket's own GraphiQL (ops/browser-pages.ts), not Apollo's landing page from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
+      ...(metrics.enabled ? [graphqlMetricsPlugin] : []),
       idempotencyPlugin(deps),
       requestLogPlugin(deps),
       subscriptionsOverWebSocket,
@@ -183,6 +197,8 @@ export async function startServer(
   });
   await apollo.start();
 
+  // First among the scrape hooks: the pool is read before the others borrow connections from it.
+  const unwatchPool = metrics.enabled ? watchPool(orm, config.dbPoolMax) : undefined;
   // Subscriptions: this process's feed of the event log, and graphql-ws on the same port and path.
   const realtime = new Realtime({
     em: orm.em.fork(),
@@ -195,6 +211,11 @@ export async function startServer(
   await realtime.start();
   // When the database is back, read what committed meanwhile at once (the feed also polls).
   const unwatch = health.onChange((up) => up && realtime.feed.wake());
+  let metricsServer: MetricsServer | undefined;
+  if (metrics.exposure === 'main')
+    app.get('/metrics', (req, res) => void handleScrape(req, res, metrics.token, logger));
+  else if (metrics.exposure === 'port') metricsServer = await startMetricsServer(metrics, logger);
+  mountBrowserPages(app, config.ops, logger);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -297,6 +318,8 @@ export async function startServer(
     unwatch();
     await apollo.stop().catch(() => {});
     await realtime.close();
+    unwatchPool?.();
+    await metricsServer?.close();
     await ownHealth?.close();
     throw err;
   });
@@ -308,11 +331,15 @@ export async function startServer(
     url: `http://${shownHost}:${port}/graphql`,
     port,
     realtime,
+    metricsUrl:
+      metricsServer?.url ?? (metrics.exposure === 'main' ? `http://${shownHost}:${port}/metrics` : undefined),
     close: async () => {
       unwatch();
       await ws.dispose();
       await apollo.stop();
       await realtime.close();
+      unwatchPool?.();
+      await metricsServer?.close();
       await ownHealth?.close();
     },
   };

@@ -46,7 +46,7 @@ export function createLoaders(em: EntityManager) {
     ),
     organization: byId(
       em,
-      'select id, name, plan_id, workflow_key from organization where id = any(?::uuid[])',
+      'select id, name, plan_id, workflow_key, lead_agent_id from organization where id = any(?::uuid[])',
       organizationFromRow,
     ),
     team: byId(em, 'select id, key, name from team where id = any(?::uuid[])', teamFromRow),

@@ -28,6 +28,7 @@ import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
+import { tracingEnabled } from '../ops/trace.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
 export async function buildDocketSchema(
@@ -80,6 +81,7 @@ export async function buildDocketSchema(
   for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {}))
     field.resolve = (value: unknown) => value;
   if (opts.guard !== false) guardOperations(schema);
+  if (tracingEnabled()) traceUseCases(schema);
   return schema;
 }
 
@@ -124,6 +126,21 @@ function guardOperations(schema: GraphQLSchema): void {
     throw new Error(
       `No access rule for ${missing.join(', ')}: add one to OPERATIONS in src/access/policy.ts`,
     );
+}
+
+/**
+ * With tracing on, each mutation names its use case (createTicket, transitionTicket, …) on the request
+ * context; `inTransaction` then runs in a span `usecase <name>` holding its transaction, its SQL and
+ * the scheduling after commit. Tracing off, the resolvers are left as they are.
+ */
+function traceUseCases(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve!;
+    field.resolve = (source, args, ctx: RequestContext, info) => {
+      ctx.useCase = field.name;
+      return resolve(source, args, ctx, info);
+    };
+  }
 }
 
 export function printDocketSchema(schema: GraphQLSchema): string {

@@ -5,6 +5,7 @@ import {
   StaleVersionError,
   TransitionNotAllowedError,
   ReasonRequiredError,
+  ChannelClosedError,
   type UserErrorCode,
 } from '../shared/errors.js';
 
@@ -21,6 +22,7 @@ const CODES: Record<UserErrorCode, UserErrorCode> = {
   REASON_REQUIRED: 'REASON_REQUIRED',
   TICKET_CLOSED: 'TICKET_CLOSED',
   CONFLICT: 'CONFLICT',
+  CHANNEL_CLOSED: 'CHANNEL_CLOSED',
 };
 export const UserErrorCodeEnum = CODES;
 registerEnumType(UserErrorCodeEnum, {
@@ -92,7 +94,17 @@ export class TransitionNotAllowedUserError extends UserError {
   allowedTargets!: string[];
 }
 
+@ObjectType({ implements: UserError })
+export class ChannelClosedUserError extends UserError {
+  @Field({ description: 'The channel the ticket came through' })
+  channel!: string;
+
+  @Field(() => Date, { nullable: true, description: 'When the channel opens next' })
+  opensAt?: Date;
+}
+
 export const USER_ERROR_TYPES = [
+  ChannelClosedUserError,
   NotFoundError,
   NotPermittedError,
   InvalidInputUserError,
@@ -136,6 +148,14 @@ export function toUserErrors(e: DomainError): UserError[] {
     ];
   }
   if (e instanceof ReasonRequiredError) return [base('ReasonRequiredUserError', e, 'reason') as UserError];
+  if (e instanceof ChannelClosedError)
+    return [
+      {
+        ...base('ChannelClosedUserError', e, 'channel'),
+        channel: e.channel,
+        opensAt: e.opensAt,
+      } as UserError,
+    ];
   const typename: Record<UserErrorCode, string> = {
     NOT_FOUND: 'NotFoundError',
     NOT_PERMITTED: 'NotPermittedError',
@@ -145,6 +165,7 @@ export function toUserErrors(e: DomainError): UserError[] {
     REASON_REQUIRED: 'ReasonRequiredUserError',
     TICKET_CLOSED: 'TicketClosedUserError',
     CONFLICT: 'ConflictUserError',
+    CHANNEL_CLOSED: 'ChannelClosedUserError',
   };
   return [base(typename[e.code], e) as UserError];
 }

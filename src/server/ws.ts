@@ -31,6 +31,7 @@ import { createLoaders } from './loaders.js';
 import { Outlet, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
+import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
 
 export interface WsDeps {
   httpServer: http.Server;
@@ -57,6 +58,19 @@ const MAX_GROUPS = 10_000;
 
 interface Group {
   readonly key: string;
+}
+
+/** The operation's name (as sent, else the document's own) and its first root field: metrics labels. */
+function operationOf(
+  document: DocumentNode,
+  name: string | null | undefined,
+): { name: string | undefined; field: string } {
+  for (const d of document.definitions)
+    if (d.kind === 'OperationDefinition' && (!name || d.name?.value === name)) {
+      const first = d.selectionSet.selections[0];
+      return { name: d.name?.value, field: first?.kind === 'Field' ? first.name.value : 'unknown' };
+    }
+  return { name: name ?? undefined, field: 'unknown' };
 }
 
 /** The token from connectionParams: `{ authorization: "Bearer <jwt>" }` (or `Authorization`, or `token`). */
@@ -144,7 +158,11 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
 
   /** Each WebSocket's TCP stream (the upgrade request's socket, which `ws` writes to). */
   const streams = new WeakMap<WebSocket, Duplex>();
-  wss.on('connection', (socket, req) => streams.set(socket, req.socket));
+  wss.on('connection', (socket, req) => {
+    streams.set(socket, req.socket);
+    wsConnections.inc();
+    socket.once('close', () => wsConnections.dec());
+  });
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
 
@@ -170,9 +188,14 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     return d;
   };
   const subscribe = async (args: ExecutionArgs) => {
+    const op = operationOf(args.document, args.operationName);
+    const refused = (result: ExecutionResult) => {
+      countSubscription(op.name, String(result.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+      return result;
+    };
     // The same limits as HTTP: operations per minute, then cost.
     const wait = await deps.rateLimits.consume((args.contextValue as RequestContext).actor);
-    if (wait !== undefined) return { errors: [rateLimited(wait)] };
+    if (wait !== undefined) return refused({ errors: [rateLimited(wait)] });
     const cost = operationCost(
       args.schema,
       args.document,
@@ -180,9 +203,17 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       args.operationName ?? undefined,
     );
     if (cost !== undefined && cost > deps.config.limits.maxCost)
-      return { errors: [tooCostly(cost, deps.config.limits.maxCost)] };
+      return refused({ errors: [tooCostly(cost, deps.config.limits.maxCost)] });
     const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) return source;
+    if (!(Symbol.asyncIterator in source)) return refused(source);
+    countSubscription(op.name, 'OK');
+    const field = { field: op.field };
+    activeSubscriptions.inc(field);
+    let running = true;
+    const ended = () => {
+      if (running) activeSubscriptions.dec(field);
+      running = false;
+    };
     const ctx = args.contextValue as RequestContext;
     const group = groupOf(
       [
@@ -260,7 +291,9 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         outlet.push(payloadFor(n.value as object));
         await outlet.idle();
       }
-    })().catch(fail);
+    })()
+      .catch(fail)
+      .finally(ended);
     const silent: AsyncIterableIterator<ExecutionResult> = {
       // graphql-ws sees no result: it completes the subscription when the pump ends.
       async next() {
@@ -268,6 +301,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         return { done: true, value: undefined };
       },
       async return() {
+        ended();
         await it.return?.();
         return { done: true, value: undefined };
       },
@@ -287,15 +321,20 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       onSubscribe: (ctx, _id, payload) => {
         // This one is already reserved among the connection's subscriptions.
         const max = deps.config.realtime.maxSubscriptions;
-        if (Object.keys(ctx.subscriptions).length > max)
+        if (Object.keys(ctx.subscriptions).length > max) {
+          countSubscription(payload.operationName, 'TOO_MANY_SUBSCRIPTIONS');
           return [
             new GraphQLError(
               `At most ${max} subscriptions per connection: complete one first, or filter more widely`,
               { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
             ),
           ];
+        }
         const d = documentFor(payload.query);
-        if (Array.isArray(d)) return d as GraphQLError[];
+        if (Array.isArray(d)) {
+          countSubscription(payload.operationName, 'GRAPHQL_VALIDATION_FAILED');
+          return d as GraphQLError[];
+        }
         return {
           schema: deps.schema,
           document: d as DocumentNode,

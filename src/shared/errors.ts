@@ -11,7 +11,8 @@ export type UserErrorCode =
   | 'TRANSITION_NOT_ALLOWED'
   | 'REASON_REQUIRED'
   | 'TICKET_CLOSED'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'CHANNEL_CLOSED';
 
 export abstract class DomainError extends Error {
   abstract readonly code: UserErrorCode;
@@ -96,4 +97,23 @@ export class TicketClosedError extends DomainError {
 
 export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
+}
+
+/**
+ * The ticket's channel is closed now (issue 16, seed 003: live chat "Available during business
+ * hours"): the workflow's channel hours refuse it outside its calendar's business time. `opensAt` is
+ * the next instant the channel is open (undefined when its calendar never opens again).
+ */
+export class ChannelClosedError extends DomainError {
+  readonly code = 'CHANNEL_CLOSED';
+  constructor(
+    readonly channel: string,
+    readonly opensAt: Date | undefined,
+  ) {
+    super(
+      `The ${channel} channel is closed now` +
+        (opensAt ? `; it opens at ${opensAt.toISOString()}` : '') +
+        '. Choose another channel, or come back then.',
+    );
+  }
 }

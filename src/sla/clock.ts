@@ -1,6 +1,12 @@
 import { durationMs } from '../shared/duration.js';
 import type { StatusCategory } from '../workflow/definition.js';
-import type { SlaClockKind, SlaPolicyDefinition, SlaTarget, SlaTargetKind } from './policy-definition.js';
+import type {
+  SlaClockKind,
+  SlaCondition,
+  SlaPolicyDefinition,
+  SlaTarget,
+  SlaTargetKind,
+} from './policy-definition.js';
 
 /**
  * The SLA clock: a pure function of a ticket's history, its policy version and its calendar, at an
@@ -16,6 +22,9 @@ import type { SlaClockKind, SlaPolicyDefinition, SlaTarget, SlaTargetKind } from
  *   agent reply ends.
  * - PERIODIC_UPDATE (seed 003): from creation, and again from each public agent reply, an update is due
  *   within the target, until resolution.
+ * A target with start and stop conditions (`startWhen`, `stopWhen`; issue 16, seed 000's two clocks)
+ * runs instead in the cycles those conditions open and end (see conditionCycles); each cycle gets the
+ * full target, except RESOLUTION, whose cycles add up.
  * While the ticket is in a status category the target lists in `pausedIn`, its clock does not run.
  * Times are epoch milliseconds.
  */
@@ -59,6 +68,8 @@ export interface Segment {
 
 export interface TargetResult {
   kind: SlaTargetKind;
+  /** The policy target's name, if it has one. */
+  name?: string;
   clock: SlaClockKind;
   targetMs: number;
   /** True when the outside-business-hours alternative applies (the ticket came in outside hours). */
@@ -78,11 +89,14 @@ export interface TargetResult {
   nextWarningAt?: number;
   /** The warning thresholds (percent) already passed in the current cycle. */
   warningsPassed: number[];
-  /** Breaches over all cycles, and when each happened. */
+  /** Breaches over all cycles, when each happened, and the cycle (1-based) each happened in. */
   breaches: number;
   breachTimes: number[];
+  breachCycles: number[];
   /** The current (or last) cycle's stretches, for explain. */
   segments: Segment[];
+  /** Every cycle so far, oldest first. */
+  cycles: CycleResult[];
 }
 
 const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
@@ -103,6 +117,19 @@ export function targetLengthMs(within: string, clock: SlaClockKind, calendar: Sl
 interface Cycle {
   start: number;
   end?: number;
+}
+
+/** One cycle of a target, for explain (issue 16: a target may run several cycles in a ticket's life). */
+export interface CycleResult {
+  /** 1-based. */
+  number: number;
+  start: number;
+  /** When it ended (met, or completed late); undefined while it runs. */
+  end?: number;
+  /** Clock time counted in this cycle (for RESOLUTION, this cycle's share of the accumulated time). */
+  elapsedMs: number;
+  /** The breach instant, if this cycle breached. */
+  breachedAt?: number;
 }
 
 export function computeSla(input: SlaInput): TargetResult[] {
@@ -131,6 +158,118 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
   for (const e of entries)
     if (e.kind === 'STATUS') statusAt.push({ at: e.at, status: e.status, category: e.category });
 
+  const cycles =
+    target.startWhen && target.stopWhen
+      ? conditionCycles(input, entries, target.startWhen, target.stopWhen)
+      : kindCycles(input, target, entries);
+  const category: StatusCategory = statusAt.at(-1)!.category;
+
+  // RESOLUTION accumulates over all its cycles (a reopen runs on); the others count per cycle.
+  // Done at or before the due instant is achieved; still open at the due instant is breached.
+  const accumulate = target.kind === 'RESOLUTION';
+  let elapsed = 0;
+  let paused = 0;
+  let breaches = 0;
+  const breachTimes: number[] = [];
+  const breachCycles: number[] = [];
+  const cycleResults: CycleResult[] = [];
+  let breachedAt: number | undefined;
+  let segments: Segment[] = [];
+  for (let ci = 0; ci < cycles.length; ci++) {
+    const c = cycles[ci]!;
+    if (!accumulate) {
+      elapsed = 0;
+      paused = 0;
+      segments = [];
+      breachedAt = undefined;
+    }
+    const elapsedBefore = elapsed;
+    const breachesBefore = breaches;
+    const end = c.end ?? now;
+    for (let i = 0; i < statusAt.length; i++) {
+      const s = statusAt[i]!;
+      const a = Math.max(s.at, c.start);
+      const b = Math.min(statusAt[i + 1]?.at ?? Infinity, end);
+      if (b <= a) continue;
+      const counted = !target.pausedIn.includes(s.category) && !FINAL.includes(s.category);
+      const ms = measure(a, b);
+      segments.push({ start: a, end: b, status: s.status, category: s.category, counted, measuredMs: ms });
+      if (!counted) {
+        paused += ms;
+        continue;
+      }
+      const stillOpenAtEnd = b === now && c.end === undefined;
+      if (
+        breachedAt === undefined &&
+        (elapsed + ms > targetMs || (stillOpenAtEnd && elapsed + ms === targetMs))
+      ) {
+        breachedAt = advance(a, targetMs - elapsed);
+        breaches++;
+        breachTimes.push(breachedAt);
+        breachCycles.push(ci + 1);
+      }
+      elapsed += ms;
+    }
+    cycleResults.push({
+      number: ci + 1,
+      start: c.start,
+      end: c.end,
+      elapsedMs: elapsed - elapsedBefore,
+      breachedAt: breaches > breachesBefore ? breachTimes.at(-1) : undefined,
+    });
+  }
+
+  const current = cycles.at(-1);
+  const running = current !== undefined && current.end === undefined;
+  const pausedNow = running && (target.pausedIn.includes(category) || FINAL.includes(category));
+  const remaining = targetMs - elapsed;
+  const state: TargetStateName = !current
+    ? 'INACTIVE'
+    : breachedAt !== undefined
+      ? 'BREACHED'
+      : !running
+        ? 'ACHIEVED'
+        : pausedNow
+          ? 'PAUSED'
+          : 'ACTIVE';
+
+  const warningsPassed = target.warnAtPercent.filter((p) => elapsed >= (targetMs * p) / 100);
+  const nextPct = [...target.warnAtPercent].sort((x, y) => x - y).find((p) => (targetMs * p) / 100 > elapsed);
+  const result: TargetResult = {
+    kind: target.kind,
+    name: target.name,
+    clock,
+    targetMs,
+    outsideHoursAlternative: alt !== undefined,
+    state,
+    cycle: cycles.length,
+    startedAt: current?.start,
+    elapsedMs: elapsed,
+    remainingMs: remaining,
+    pausedMs: paused,
+    achievedAt: running ? undefined : current?.end,
+    breachedAt,
+    warningsPassed,
+    breaches,
+    breachTimes,
+    breachCycles,
+    segments,
+    cycles: cycleResults,
+  };
+  if (running && !pausedNow) {
+    result.dueAt = remaining > 0 ? advance(now, remaining) : breachedAt;
+    if (nextPct !== undefined) result.nextWarningAt = advance(now, (targetMs * nextPct) / 100 - elapsed);
+  } else if (running && breachedAt !== undefined) {
+    result.dueAt = breachedAt;
+  }
+  return result;
+}
+
+/**
+ * The cycles of a target without start and stop conditions: as its kind has always run (the defaults;
+ * see the table in docs/SLA.md). Entries are in time order, status changes first at one instant.
+ */
+function kindCycles(input: SlaInput, target: SlaTarget, entries: TimelineEntry[]): Cycle[] {
   const cycles: Cycle[] = [];
   const open = (at: number) => cycles.push({ start: at });
   const close = (at: number) => {
@@ -181,87 +320,72 @@ function computeTarget(input: SlaInput, target: SlaTarget, createdOutsideHours: 
     }
   }
 
-  // RESOLUTION accumulates over all its cycles (a reopen runs on); the others count per cycle.
-  // Done at or before the due instant is achieved; still open at the due instant is breached.
-  const accumulate = target.kind === 'RESOLUTION';
-  let elapsed = 0;
-  let paused = 0;
-  let breaches = 0;
-  const breachTimes: number[] = [];
-  let breachedAt: number | undefined;
-  let segments: Segment[] = [];
-  for (const c of cycles) {
-    if (!accumulate) {
-      elapsed = 0;
-      paused = 0;
-      segments = [];
-      breachedAt = undefined;
-    }
-    const end = c.end ?? now;
-    for (let i = 0; i < statusAt.length; i++) {
-      const s = statusAt[i]!;
-      const a = Math.max(s.at, c.start);
-      const b = Math.min(statusAt[i + 1]?.at ?? Infinity, end);
-      if (b <= a) continue;
-      const counted = !target.pausedIn.includes(s.category) && !FINAL.includes(s.category);
-      const ms = measure(a, b);
-      segments.push({ start: a, end: b, status: s.status, category: s.category, counted, measuredMs: ms });
-      if (!counted) {
-        paused += ms;
-        continue;
-      }
-      const stillOpenAtEnd = b === now && c.end === undefined;
-      if (
-        breachedAt === undefined &&
-        (elapsed + ms > targetMs || (stillOpenAtEnd && elapsed + ms === targetMs))
-      ) {
-        breachedAt = advance(a, targetMs - elapsed);
-        breaches++;
-        breachTimes.push(breachedAt);
-      }
-      elapsed += ms;
-    }
+  return cycles;
+}
+
+/** Whether an event matches a condition (see SlaCondition). */
+type ConditionEvent =
+  | { on: 'CREATED' | 'AGENT_REPLY' | 'REQUESTER_REPLY' }
+  | {
+      on: 'STATUS';
+      from?: { status: string; category: StatusCategory };
+      to: { status: string; category: StatusCategory };
+    };
+
+function conditionMatches(c: SlaCondition, e: ConditionEvent): boolean {
+  if (e.on !== 'STATUS') return c.on === e.on;
+  const { from, to } = e;
+  switch (c.on) {
+    case 'STATUS_ENTERED':
+      return (
+        !!c.statuses?.includes(to.status) &&
+        from?.status !== to.status &&
+        (!c.fromStatuses?.length || (from !== undefined && c.fromStatuses.includes(from.status)))
+      );
+    case 'STATUS_LEFT':
+      return from !== undefined && from.status !== to.status && !!c.statuses?.includes(from.status);
+    case 'CATEGORY_ENTERED':
+      return (
+        !!c.categories?.includes(to.category) &&
+        from?.category !== to.category &&
+        (!c.fromStatuses?.length || (from !== undefined && c.fromStatuses.includes(from.status)))
+      );
+    case 'CATEGORY_LEFT':
+      return from !== undefined && from.category !== to.category && !!c.categories?.includes(from.category);
+    default:
+      return false;
   }
+}
 
-  const current = cycles.at(-1);
-  const running = current !== undefined && current.end === undefined;
-  const pausedNow = running && (target.pausedIn.includes(category) || FINAL.includes(category));
-  const remaining = targetMs - elapsed;
-  const state: TargetStateName = !current
-    ? 'INACTIVE'
-    : breachedAt !== undefined
-      ? 'BREACHED'
-      : !running
-        ? 'ACHIEVED'
-        : pausedNow
-          ? 'PAUSED'
-          : 'ACTIVE';
-
-  const warningsPassed = target.warnAtPercent.filter((p) => elapsed >= (targetMs * p) / 100);
-  const nextPct = [...target.warnAtPercent].sort((x, y) => x - y).find((p) => (targetMs * p) / 100 > elapsed);
-  const result: TargetResult = {
-    kind: target.kind,
-    clock,
-    targetMs,
-    outsideHoursAlternative: alt !== undefined,
-    state,
-    cycle: cycles.length,
-    startedAt: current?.start,
-    elapsedMs: elapsed,
-    remainingMs: remaining,
-    pausedMs: paused,
-    achievedAt: running ? undefined : current?.end,
-    breachedAt,
-    warningsPassed,
-    breaches,
-    breachTimes,
-    segments,
+/**
+ * The cycles of a target with start and stop conditions (issue 16): each start condition opens a
+ * cycle when none runs and the ticket is not resolved or closed; each stop condition ends the running
+ * one; entering a resolved or closed status always ends it. At one event, stop conditions are applied
+ * before start conditions (an agent reply may end one cycle and start the next).
+ */
+function conditionCycles(
+  input: SlaInput,
+  entries: TimelineEntry[],
+  startWhen: SlaCondition[],
+  stopWhen: SlaCondition[],
+): Cycle[] {
+  const cycles: Cycle[] = [];
+  const running = () => cycles.length > 0 && cycles.at(-1)!.end === undefined;
+  let current = input.initialStatus;
+  const step = (at: number, e: ConditionEvent) => {
+    const isFinal = FINAL.includes(current.category);
+    if (running() && (isFinal || stopWhen.some((c) => conditionMatches(c, e)))) cycles.at(-1)!.end = at;
+    if (!running() && !isFinal && startWhen.some((c) => conditionMatches(c, e))) cycles.push({ start: at });
   };
-  if (running && !pausedNow) {
-    result.dueAt = remaining > 0 ? advance(now, remaining) : breachedAt;
-    if (nextPct !== undefined) result.nextWarningAt = advance(now, (targetMs * nextPct) / 100 - elapsed);
-  } else if (running && breachedAt !== undefined) {
-    result.dueAt = breachedAt;
+  step(input.createdAt, { on: 'CREATED' });
+  for (const e of entries) {
+    if (e.kind === 'STATUS') {
+      const from = current;
+      current = { status: e.status, category: e.category };
+      step(e.at, { on: 'STATUS', from, to: current });
+    } else {
+      step(e.at, { on: e.kind === 'AGENT_REPLY' ? 'AGENT_REPLY' : 'REQUESTER_REPLY' });
+    }
   }
-  return result;
+  return cycles;
 }

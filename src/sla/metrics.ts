@@ -49,6 +49,10 @@ export interface TargetCompliance {
   breached: number;
   /** met / (met + breached); undefined when nothing finished yet. */
   complianceRate?: number;
+  /** Cycles started, over the group's targets of this kind (issue 16: a target may run several). */
+  cycles: number;
+  /** Cycles that breached (each target counts each breached cycle). */
+  breachedCycles: number;
 }
 
 export interface MetricsGroup {
@@ -132,7 +136,9 @@ export function metricsQuery(opts: MetricsOptions): { sql: string; params: unkno
           .map(
             (k) =>
               `count(*) filter (where st.kind = '${k}' and st.state = 'ACHIEVED' and st.breaches = 0) as ${k.toLowerCase()}_met,
-               count(*) filter (where st.kind = '${k}' and st.breaches > 0) as ${k.toLowerCase()}_breached`,
+               count(*) filter (where st.kind = '${k}' and st.breaches > 0) as ${k.toLowerCase()}_breached,
+               sum(st.cycle) filter (where st.kind = '${k}') as ${k.toLowerCase()}_cycles,
+               sum(st.breaches) filter (where st.kind = '${k}') as ${k.toLowerCase()}_breached_cycles`,
           )
           .join(',\n')}
       from ticket_sla_target st join ticket t on t.id = st.ticket_id ${joins}
@@ -171,7 +177,14 @@ export async function slaMetrics(em: EntityManager, opts: MetricsOptions): Promi
       targets: ['FIRST_RESPONSE', 'NEXT_RESPONSE', 'PERIODIC_UPDATE', 'RESOLUTION'].map((kind) => {
         const met = Number(r[`${kind.toLowerCase()}_met`] ?? 0);
         const breached = Number(r[`${kind.toLowerCase()}_breached`] ?? 0);
-        return { kind, met, breached, complianceRate: met + breached ? met / (met + breached) : undefined };
+        return {
+          kind,
+          met,
+          breached,
+          complianceRate: met + breached ? met / (met + breached) : undefined,
+          cycles: Number(r[`${kind.toLowerCase()}_cycles`] ?? 0),
+          breachedCycles: Number(r[`${kind.toLowerCase()}_breached_cycles`] ?? 0),
+        };
       }),
     };
   });

@@ -25,8 +25,53 @@ export interface SlaDuration {
   clock: SlaClockKind;
 }
 
+/**
+ * What can start or stop an SLA target's cycle (issue 16; as Jira Service Management's start / pause /
+ * stop conditions and Zendesk's metrics that start on an event):
+ * - CREATED: the ticket was created (start only);
+ * - STATUS_ENTERED / STATUS_LEFT: the ticket entered or left one of `statuses`;
+ * - CATEGORY_ENTERED / CATEGORY_LEFT: the ticket entered or left a status of one of `categories`
+ *   (from a status of another category);
+ * - AGENT_REPLY / REQUESTER_REPLY: a public reply by staff (agent or admin) or by the requester.
+ */
+export const SLA_CONDITION_EVENTS = [
+  'CREATED',
+  'STATUS_ENTERED',
+  'STATUS_LEFT',
+  'CATEGORY_ENTERED',
+  'CATEGORY_LEFT',
+  'AGENT_REPLY',
+  'REQUESTER_REPLY',
+] as const;
+export type SlaConditionEvent = (typeof SLA_CONDITION_EVENTS)[number];
+
+export interface SlaCondition {
+  on: SlaConditionEvent;
+  /** STATUS_ENTERED, STATUS_LEFT: the status keys. */
+  statuses?: string[];
+  /** CATEGORY_ENTERED, CATEGORY_LEFT: the status categories. */
+  categories?: StatusCategory[];
+  /**
+   * STATUS_ENTERED, CATEGORY_ENTERED: only a move from one of these status keys counts (seed 000: "when
+   * the task ticket transfer from In progress to Open").
+   */
+  fromStatuses?: string[];
+}
+
 export interface SlaTarget extends SlaDuration {
   kind: SlaTargetKind;
+  /** A label for people (seed 000: "Virtual Assistant response time"); the kind identifies the target. */
+  name?: string;
+  /**
+   * Issue 16: when given (with stopWhen), each of these opens a cycle when none runs and the ticket is
+   * not resolved or closed; without them the target starts as its kind always has (docs/SLA.md).
+   */
+  startWhen?: SlaCondition[];
+  /**
+   * With startWhen: each of these ends the running cycle (the target is met for that cycle). Entering a
+   * resolved or closed status always ends it.
+   */
+  stopWhen?: SlaCondition[];
   /** Seed 003 High: tickets created outside the calendar's business hours get this target instead. */
   outsideBusinessHours?: SlaDuration;
   /** Reporting goals (seed 000's "normal" and "average"), same clock as the target. */

@@ -1,5 +1,10 @@
 import { Priority } from '../shared/enums.js';
-import { DEFAULT_PAUSED_IN, type SlaPolicyDefinition, type SlaTarget } from './policy-definition.js';
+import {
+  DEFAULT_PAUSED_IN,
+  type SlaCondition,
+  type SlaPolicyDefinition,
+  type SlaTarget,
+} from './policy-definition.js';
 
 /**
  * The SLA policies the seeds state, as data. Both run on the "business-hours" calendar
@@ -13,10 +18,26 @@ export interface SlaPolicyPreset {
 
 const WARN = [75, 90];
 
+/** Seed 000's waits: "When the task ticket is Awaiting for Client or Marketplace Platform reply." */
+const SEED_000_WAITS: SlaCondition = {
+  on: 'CATEGORY_ENTERED',
+  categories: ['WAITING_ON_REQUESTER', 'WAITING_ON_THIRD_PARTY'],
+};
+
 /**
- * Seed 000, by plan, in business days. Its response time runs from creation until Open → In progress
- * (or the first public reply) and is paused while awaiting the client or the platform. The table's
- * maximum is the target; "normal" and "average" are reporting goals (second table).
+ * Seed 000, by plan, in business days, with the seed's two clocks (its FAQ), each as start and stop
+ * conditions (issue 16):
+ * - "Virtual Assistant response time": "When we platform receive your task and generate it as a ticket,
+ *   That is the start" → starts at creation; ends "When the task ticket transfer from Open to In
+ *   Progress" (entering In progress; the first public reply ends it too), on "automatic change by the
+ *   system policy 15 days of no response" and "cancelled by the client" (entering a resolved or closed
+ *   status always ends a cycle; Cancelled is one), and "When the task ticket is Awaiting for Client or
+ *   Marketplace Platform reply" (entering a waiting category).
+ * - "Operations response time": "It will start when support team transfer the ticket to In Progress" →
+ *   a cycle starts at each entry into In progress; it ends "When the task ticket transfer from In
+ *   progress to Open", on cancellation, or on entering a wait. The seed gives it no length: ours is the
+ *   plan's maximum, as for the first clock (a NEXT_RESPONSE target, its cycles measured one by one).
+ * The table's maximum is the target; "normal" and "average" are reporting goals (second table).
  */
 const seed000 = (plan: string, normal: number, average: number, maximum: number): SlaPolicyPreset => ({
   key: `managed-service-${plan.toLowerCase()}`,
@@ -27,14 +48,36 @@ const seed000 = (plan: string, normal: number, average: number, maximum: number)
     targets: [
       {
         kind: 'FIRST_RESPONSE',
+        name: 'Virtual Assistant response time',
         within: `P${maximum}D`,
         clock: 'BUSINESS',
         normalGoal: `P${normal}D`,
         averageGoal: `P${average}D`,
         warnAtPercent: WARN,
         pausedIn: DEFAULT_PAUSED_IN,
-        stopStatuses: ['in_progress'],
+        startWhen: [{ on: 'CREATED' }],
+        stopWhen: [
+          { on: 'AGENT_REPLY' },
+          { on: 'STATUS_ENTERED', statuses: ['in_progress'] },
+          { on: 'STATUS_ENTERED', statuses: ['cancelled'] },
+          SEED_000_WAITS,
+        ],
         onBreach: 'RAISE_TIER',
+      },
+      {
+        kind: 'NEXT_RESPONSE',
+        name: 'Operations response time',
+        within: `P${maximum}D`,
+        clock: 'BUSINESS',
+        warnAtPercent: WARN,
+        pausedIn: DEFAULT_PAUSED_IN,
+        startWhen: [{ on: 'STATUS_ENTERED', statuses: ['in_progress'] }],
+        stopWhen: [
+          { on: 'STATUS_ENTERED', statuses: ['open'], fromStatuses: ['in_progress'] },
+          { on: 'STATUS_ENTERED', statuses: ['cancelled'] },
+          SEED_000_WAITS,
+        ],
+        onBreach: 'NONE',
       },
     ],
   },

@@ -84,6 +84,8 @@ export async function applyMatchingPolicy(
   ticket: Ticket,
   facts: SlaFacts,
   now: Date,
+  /** Recorded as `explicit: true` (an admin's applySlaPolicy). */
+  explicit = false,
 ): Promise<NewEvent | undefined> {
   const choice = await choosePolicy(em, facts);
   const existing = await em.findOne(TicketSla, { ticketId: ticket.id });
@@ -92,7 +94,7 @@ export async function applyMatchingPolicy(
       em.remove(existing);
       await em.nativeDelete(TicketSlaTarget, { ticketId: ticket.id });
     }
-    return existing ? policyEvent(ticket, undefined, now) : undefined;
+    return existing ? policyEvent(ticket, undefined, now, explicit) : undefined;
   }
   if (existing?.policyVersion.id === choice.versionId) return undefined;
   const calendar = await currentCalendarVersion(em, choice.definition.calendarKey);
@@ -112,15 +114,23 @@ export async function applyMatchingPolicy(
       assignedAt: now,
     });
   }
-  return policyEvent(ticket, choice, now);
+  return policyEvent(ticket, choice, now, explicit);
 }
 
-function policyEvent(ticket: Ticket, choice: PolicyChoice | undefined, now: Date): NewEvent {
+function policyEvent(
+  ticket: Ticket,
+  choice: PolicyChoice | undefined,
+  now: Date,
+  explicit: boolean,
+): NewEvent {
   return {
     ticketId: ticket.id,
     type: TicketEventType.SLA_POLICY_APPLIED,
     actor: SYSTEM_ACTOR,
-    payload: choice ? { policy: choice.policyKey, version: choice.version } : { policy: null },
+    payload: {
+      ...(choice ? { policy: choice.policyKey, version: choice.version } : { policy: null }),
+      ...(explicit ? { explicit: true } : {}),
+    },
     occurredAt: now,
   };
 }
@@ -227,6 +237,27 @@ export async function evaluateFromHistory(
 
 const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
 
+/**
+ * The breaches already recorded on a ticket, as "KIND:cycle": its SLA_BREACHED events, stored and
+ * pending in this change.
+ */
+async function recordedBreaches(
+  em: EntityManager,
+  ticketId: string,
+  pending: NewEvent[],
+): Promise<Set<string>> {
+  const rows = await em.execute<{ kind: string; cycle: number }[]>(
+    `select payload->>'kind' as kind, (payload->>'cycle')::int as cycle from ticket_event
+      where ticket_id = ? and type = '${TicketEventType.SLA_BREACHED}'`,
+    [ticketId],
+  );
+  const out = new Set(rows.map((r) => `${r.kind}:${r.cycle}`));
+  for (const e of pending)
+    if (e.ticketId === ticketId && e.type === TicketEventType.SLA_BREACHED)
+      out.add(`${String(e.payload.kind)}:${Number(e.payload.cycle)}`);
+  return out;
+}
+
 /** A breach this recompute recorded, with the action its policy target asks for. */
 export interface BreachToHandle {
   kind: string;
@@ -258,6 +289,7 @@ export async function recomputeTicketSla(
   const byKind = new Map(rows.map((r) => [r.kind, r]));
   const events: NewEvent[] = [];
   const breaches: BreachToHandle[] = [];
+  let recorded: Set<string> | undefined;
   const record = (type: TicketEventType, payload: Record<string, unknown>) =>
     events.push({ ticketId: ticket.id, type, actor: SYSTEM_ACTOR, payload, occurredAt: now });
   for (const r of evaluated.results) {
@@ -274,12 +306,27 @@ export async function recomputeTicketSla(
         elapsedMs: r.elapsedMs,
       });
     }
-    // Every breach is recorded once, including one in a cycle a late reply has just ended.
+    // Every breach is recorded once per target and cycle, including one in a cycle a late reply has
+    // just ended, and whatever policies the ticket went through in between (issue 12: a policy changed
+    // away and back, or a system priority raise that re-chose the policy, finds the same breach again;
+    // it is neither recorded nor acted on twice). The log is read only when the breaches differ from
+    // what is stored (a new breach, or another policy's); a steady breached target costs nothing.
     const target = evaluated.input.policy.targets.find((t) => t.kind === r.kind);
-    for (const at of r.breachTimes.slice(row.breaches ?? 0)) {
-      record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle: r.cycle, breachedAt: new Date(at) });
-      if (target && target.onBreach !== 'NONE')
-        breaches.push({ kind: r.kind, action: target.onBreach, teamKey: target.breachTeamKey });
+    const unchanged =
+      r.breaches === (row.breaches ?? 0) &&
+      row.breachedAt?.getTime() === r.breachedAt &&
+      row.state !== undefined;
+    if (r.breaches > 0 && !unchanged) {
+      recorded ??= await recordedBreaches(em, ticket.id, pending);
+      r.breachTimes.forEach((at, i) => {
+        const cycle = r.breachCycles[i]!;
+        const key = `${r.kind}:${cycle}`;
+        if (recorded!.has(key)) return;
+        recorded!.add(key);
+        record(TicketEventType.SLA_BREACHED, { kind: r.kind, cycle, breachedAt: new Date(at) });
+        if (target && target.onBreach !== 'NONE')
+          breaches.push({ kind: r.kind, action: target.onBreach, teamKey: target.breachTeamKey });
+      });
     }
     // The highest warning threshold passed in this cycle, once (while the target still runs).
     const passed = Math.max(0, ...r.warningsPassed);

@@ -134,7 +134,7 @@ export class SlaPolicyResolver {
 
   @Query(() => [SlaPreviewRow], {
     description:
-      'Admins, a dry run: open tickets on older versions and their new due dates (at most 1,000 tickets a call)',
+      'Admins, a dry run: open tickets on older versions and their new due dates; for a deactivated policy, every open ticket on it and the policy that matches it now (at most 1,000 tickets a call)',
   })
   async previewSlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<SlaPreviewRow[]> {
     const c = authed(ctx);
@@ -187,7 +187,7 @@ export class SlaPolicyResolver {
 
   @Mutation(() => ApplySlaPolicyPayload, {
     description:
-      'Admins: move open tickets onto the current version (at most 1,000 a call: call again until it returns 0); recorded in their event log',
+      'Admins: move open tickets onto the current version, or, for a deactivated policy, onto the policy that matches them now (at most 1,000 a call: call again until it returns 0); recorded in their event log',
   })
   async applySlaPolicy(@Arg('key') key: string, @Ctx() ctx: RequestContext): Promise<ApplySlaPolicyPayload> {
     const c = authed(ctx);
@@ -299,6 +299,7 @@ export class TicketSlaResolver {
       calendar: { key: header.calendar_key, name: header.calendar_name, version: header.calendar_version },
       targets: targets.map((r): SlaTargetStatus => ({
         kind: r.kind,
+        name: r.name,
         state: r.state,
         clock: r.clock,
         targetSeconds: seconds(r.targetMs),
@@ -378,5 +379,13 @@ function explain(
       : '') +
     (holidays.length ? `; holidays skipped: ${holidays.map((x) => x.date).join(', ')}` : '') +
     '.';
-  return { summary, segments, holidaysSkipped: holidays };
+  const cycles = r.cycles.map((c) => ({
+    number: c.number,
+    start: new Date(c.start),
+    end: c.end === undefined ? undefined : new Date(c.end),
+    state: c.end === undefined ? r.state : c.breachedAt !== undefined ? 'BREACHED' : 'ACHIEVED',
+    elapsedSeconds: seconds(c.elapsedMs),
+    breachedAt: c.breachedAt === undefined ? undefined : new Date(c.breachedAt),
+  }));
+  return { summary, cycles, segments, holidaysSkipped: holidays };
 }

@@ -7,15 +7,18 @@ import type { StatusCategory } from '../workflow/definition.js';
 import {
   BREACH_ACTIONS,
   SLA_CLOCKS,
+  SLA_CONDITION_EVENTS,
   SLA_TARGET_KINDS,
   type BreachAction,
   type SlaClockKind,
+  type SlaConditionEvent,
   type SlaTargetKind,
 } from './policy-definition.js';
 
 export const SlaTargetKindEnum = asEnum(SLA_TARGET_KINDS);
 export const SlaClockEnum = asEnum(SLA_CLOCKS);
 export const BreachActionEnum = asEnum(BREACH_ACTIONS);
+export const SlaConditionEventEnum = asEnum(SLA_CONDITION_EVENTS);
 export const SlaTargetStateEnum = asEnum(['ACTIVE', 'PAUSED', 'ACHIEVED', 'BREACHED', 'INACTIVE'] as const);
 export const MetricsGroupByEnum = asEnum([
   'NONE',
@@ -32,6 +35,11 @@ registerEnumType(SlaClockEnum, {
   description: 'BUSINESS: the calendar’s business time; ALWAYS: 24/7',
 });
 registerEnumType(BreachActionEnum, { name: 'BreachAction' });
+registerEnumType(SlaConditionEventEnum, {
+  name: 'SlaConditionEvent',
+  description:
+    'What starts or stops an SLA target’s cycle: CREATED (start only), STATUS_ENTERED/STATUS_LEFT (statuses), CATEGORY_ENTERED/CATEGORY_LEFT (status categories), AGENT_REPLY and REQUESTER_REPLY (public replies)',
+});
 registerEnumType(SlaTargetStateEnum, { name: 'SlaTargetState' });
 registerEnumType(MetricsGroupByEnum, { name: 'SlaMetricsGroupBy' });
 
@@ -97,11 +105,49 @@ export class SlaDurationGql {
   clock!: SlaClockKind;
 }
 
+@ObjectType('SlaCondition', { description: 'A start or stop condition of an SLA target (docs/SLA.md)' })
+@InputType('SlaConditionInput')
+export class SlaConditionGql {
+  @Field(() => SlaConditionEventEnum)
+  on!: SlaConditionEvent;
+
+  @Field(() => [String], { nullable: true, description: 'STATUS_ENTERED, STATUS_LEFT: the status keys' })
+  statuses?: string[];
+
+  @Field(() => [StatusCategoryEnum], {
+    nullable: true,
+    description: 'CATEGORY_ENTERED, CATEGORY_LEFT: the status categories',
+  })
+  categories?: StatusCategory[];
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'STATUS_ENTERED, CATEGORY_ENTERED: only a move from one of these status keys counts',
+  })
+  fromStatuses?: string[];
+}
+
 @ObjectType('SlaTarget')
 @InputType('SlaTargetInput')
 export class SlaTargetGql {
   @Field(() => SlaTargetKindEnum)
   kind!: SlaTargetKind;
+
+  @Field(() => String, { nullable: true, description: 'A label for people, e.g. "Operations response time"' })
+  name?: string;
+
+  @Field(() => [SlaConditionGql], {
+    nullable: true,
+    description:
+      'With stopWhen: each condition opens a cycle when none runs (default: as the kind always starts)',
+  })
+  startWhen?: SlaConditionGql[];
+
+  @Field(() => [SlaConditionGql], {
+    nullable: true,
+    description: 'With startWhen: each condition ends the running cycle (resolution always does)',
+  })
+  stopWhen?: SlaConditionGql[];
 
   @Field({ description: 'ISO 8601; on a BUSINESS clock P1D is one business day' })
   within!: string;
@@ -258,10 +304,36 @@ export class SlaSegment {
   businessIntervals!: TimeInterval[];
 }
 
+@ObjectType('SlaCycle', { description: 'One cycle of a target: from a start to a stop' })
+export class SlaCycle {
+  @Field(() => Int, { description: '1-based' })
+  number!: number;
+
+  @Field()
+  start!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When it ended; null while it runs' })
+  end?: Date;
+
+  @Field(() => SlaTargetStateEnum, {
+    description: 'ACHIEVED (ended in time), BREACHED, or, for the running cycle, the target’s state',
+  })
+  state!: string;
+
+  @Field(() => Int, { description: 'Clock time counted in this cycle' })
+  elapsedSeconds!: number;
+
+  @Field(() => Date, { nullable: true })
+  breachedAt?: Date;
+}
+
 @ObjectType('SlaExplanation', { description: 'How the due date was reached' })
 export class SlaExplanation {
   @Field({ description: 'A sentence a person can read' })
   summary!: string;
+
+  @Field(() => [SlaCycle], { description: 'Every cycle of the target so far, oldest first' })
+  cycles!: SlaCycle[];
 
   @Field(() => [SlaSegment])
   segments!: SlaSegment[];
@@ -275,6 +347,9 @@ export class SlaTargetStatus {
   @Field(() => SlaTargetKindEnum)
   kind!: SlaTargetKind;
 
+  @Field(() => String, { nullable: true, description: 'The policy target’s name, if it has one' })
+  name?: string;
+
   @Field(() => SlaTargetStateEnum)
   state!: string;
 
@@ -287,7 +362,7 @@ export class SlaTargetStatus {
   @Field({ description: 'The outside-business-hours alternative applies' })
   outsideBusinessHours!: boolean;
 
-  @Field(() => Int, { description: 'Cycles so far (NEXT_RESPONSE, PERIODIC_UPDATE)' })
+  @Field(() => Int, { description: 'Cycles started so far (see explain.cycles)' })
   cycle!: number;
 
   @Field(() => Date, { nullable: true })
@@ -355,6 +430,13 @@ export class SlaPreviewRow {
 
   @Field(() => Date, { nullable: true })
   newDueAt?: Date;
+
+  @Field(() => SlaVersionRef, {
+    nullable: true,
+    description:
+      'The policy version the ticket would be on: this policy’s current version, or, for a deactivated policy, the policy that matches the ticket now (null: none matches, the ticket would have no SLA)',
+  })
+  newPolicy?: SlaVersionRef | null;
 }
 
 @ObjectType('SlaTimeStats', { description: 'Seconds; business time or calendar time as the field says' })
@@ -385,6 +467,12 @@ export class SlaTargetCompliance {
 
   @Field(() => Float, { nullable: true, description: 'met / (met + breached)' })
   complianceRate?: number;
+
+  @Field(() => Int, { description: 'Cycles started over these targets (a target may run several)' })
+  cycles!: number;
+
+  @Field(() => Int, { description: 'Cycles that breached' })
+  breachedCycles!: number;
 }
 
 @ObjectType('SlaMetricsGroup')

@@ -5,8 +5,11 @@ import { STATUS_CATEGORIES } from '../workflow/definition.js';
 import {
   BREACH_ACTIONS,
   SLA_CLOCKS,
+  SLA_CONDITION_EVENTS,
   SLA_TARGET_KINDS,
+  type SlaCondition,
   type SlaPolicyDefinition,
+  type SlaTarget,
 } from './policy-definition.js';
 
 /** Checks an SLA policy definition before it is saved; returns every problem with its place. */
@@ -53,9 +56,56 @@ export function validateSlaPolicy(def: SlaPolicyDefinition): FieldProblem[] {
     );
     if (t.stopStatuses?.length && t.kind !== 'FIRST_RESPONSE')
       add(`${at}.stopStatuses`, 'only FIRST_RESPONSE has stop statuses');
+    if (t.name !== undefined && (!t.name.trim() || t.name.length > 200))
+      add(`${at}.name`, 'a name is 1 to 200 characters');
+    conditions(at, t, add);
     if (!BREACH_ACTIONS.includes(t.onBreach)) add(`${at}.onBreach`, `unknown action "${t.onBreach}"`);
     if (t.onBreach === 'MOVE_TO_TEAM' && !t.breachTeamKey)
       add(`${at}.breachTeamKey`, 'MOVE_TO_TEAM needs the team');
   });
   return problems;
+}
+
+const STATUS_EVENTS: SlaCondition['on'][] = ['STATUS_ENTERED', 'STATUS_LEFT'];
+const CATEGORY_EVENTS: SlaCondition['on'][] = ['CATEGORY_ENTERED', 'CATEGORY_LEFT'];
+
+/**
+ * A target's start and stop conditions (issue 16): given together or not at all; at least one start
+ * condition; each names a known event, the statuses (STATUS_*) or categories (CATEGORY_*) it is about
+ * and nothing else; `fromStatuses` only on an ENTERED event; CREATED only starts; no `stopStatuses`
+ * beside them (write the stop as a STATUS_ENTERED condition). Status keys are not checked against
+ * workflows, as for stopStatuses: a policy may serve several workflows.
+ */
+function conditions(at: string, t: SlaTarget, add: (field: string, message: string) => void): void {
+  if (t.startWhen === undefined && t.stopWhen === undefined) return;
+  if (t.startWhen === undefined) return add(`${at}.startWhen`, 'give startWhen with stopWhen');
+  if (t.stopWhen === undefined)
+    return add(`${at}.stopWhen`, 'give stopWhen with startWhen (it may be empty)');
+  if (t.startWhen.length === 0) add(`${at}.startWhen`, 'at least one start condition');
+  if (t.stopStatuses?.length)
+    add(`${at}.stopStatuses`, 'with conditions, write a stop status as a STATUS_ENTERED stop condition');
+  const check = (list: SlaCondition[], field: string, starting: boolean) =>
+    list.forEach((c, i) => {
+      const path = `${at}.${field}[${i}]`;
+      if (!SLA_CONDITION_EVENTS.includes(c.on)) return add(`${path}.on`, `unknown event "${c.on}"`);
+      if (c.on === 'CREATED' && !starting) add(`${path}.on`, 'CREATED can only start a cycle');
+      const aboutStatuses = STATUS_EVENTS.includes(c.on);
+      const aboutCategories = CATEGORY_EVENTS.includes(c.on);
+      if (aboutStatuses) {
+        if (!c.statuses?.length) add(`${path}.statuses`, `${c.on} needs at least one status`);
+        c.statuses?.forEach((k, j) => k.trim() || add(`${path}.statuses[${j}]`, 'a status key is not blank'));
+      } else if (c.statuses !== undefined) add(`${path}.statuses`, `${c.on} takes no statuses`);
+      if (aboutCategories) {
+        if (!c.categories?.length) add(`${path}.categories`, `${c.on} needs at least one status category`);
+        c.categories?.forEach(
+          (k, j) =>
+            STATUS_CATEGORIES.includes(k) ||
+            add(`${path}.categories[${j}]`, `unknown status category "${k}"`),
+        );
+      } else if (c.categories !== undefined) add(`${path}.categories`, `${c.on} takes no categories`);
+      if (c.fromStatuses !== undefined && c.on !== 'STATUS_ENTERED' && c.on !== 'CATEGORY_ENTERED')
+        add(`${path}.fromStatuses`, 'only STATUS_ENTERED and CATEGORY_ENTERED take fromStatuses');
+    });
+  check(t.startWhen, 'startWhen', true);
+  check(t.stopWhen, 'stopWhen', false);
 }

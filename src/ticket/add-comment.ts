@@ -69,7 +69,7 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
           requesterId: ctx.actor.kind === 'PARTNER' ? ticket.requester.id : undefined,
           relatedTo: { ticketId: ticket.id, kind: RelationKind.FOLLOW_UP },
         },
-        { workflowKey: source.workflow.key },
+        { workflowKey: source.workflow.key, followUpOf: ticket.id },
       );
       return { ticket: followUp, createdFollowUp: true };
     }

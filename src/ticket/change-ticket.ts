@@ -1,8 +1,4 @@
-import { Organization } from '../directory/organization.entity.js';
 import { Team } from '../directory/team.entity.js';
-import { applyMatchingPolicy } from '../sla/sla-service.js';
-import { WorkflowVersion } from '../workflow/workflow.entity.js';
-import { slaFacts } from './sla-facts.js';
 import { User } from '../directory/user.entity.js';
 import { canManageTickets } from '../access/policy.js';
 import { TicketEventType } from '../events/event-types.js';
@@ -90,22 +86,8 @@ export async function updateTicket(ctx: UseCaseContext, input: UpdateTicketInput
     change.touch();
     change.record(TicketEventType.TICKET_UPDATED, { changes: changed });
   }
-  if (changed.priority || changed.category) {
-    // The facts SLA policies are chosen by changed (seed 003: severity): the matching policy applies.
-    const workflow = await ctx.em.findOneOrFail(WorkflowVersion, ticket.workflowVersion.id, {
-      populate: ['workflow'],
-    });
-    const org = ticket.organization
-      ? await ctx.em.findOne(Organization, ticket.organization.id, { populate: ['plan'] })
-      : undefined;
-    const applied = await applyMatchingPolicy(
-      ctx.em,
-      ticket,
-      slaFacts(ticket, workflow.workflow.key, org?.plan?.name),
-      change.now,
-    );
-    if (applied) change.events.push(applied);
-  }
+  // The facts SLA policies are chosen by changed (seed 003: severity): the matching policy applies.
+  if (changed.priority || changed.category) await change.reapplySlaPolicy();
   if (input.addTags || input.removeTags) {
     const remove = new Set(normaliseTags(input.removeTags ?? [], 'removeTags'));
     const next = normaliseTags(

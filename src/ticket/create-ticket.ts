@@ -7,7 +7,7 @@ import { Checks, LIMITS } from '../shared/checks.js';
 import { Channel, Priority, RelationKind, Role } from '../shared/enums.js';
 import { InvalidInputError, NotFoundError, NotPermittedError } from '../shared/errors.js';
 import type { UseCaseContext } from '../shared/use-case.js';
-import { categoryOf, categorise } from '../workflow/rules.js';
+import { assignmentStepsFor, categoryOf, categorise } from '../workflow/rules.js';
 import { currentVersionFor } from '../workflow/workflow-store.js';
 import { pickAssignee } from './assignment.js';
 import { TicketChange } from './ticket-changes.js';
@@ -16,6 +16,7 @@ import { Ticket } from './ticket.entity.js';
 import { normaliseTags } from './tags.js';
 import { applyMatchingPolicy } from '../sla/sla-service.js';
 import { slaFacts } from './sla-facts.js';
+import { checkChannelHours } from './channel-hours.js';
 
 export interface CreateTicketInput {
   subject: string;
@@ -59,8 +60,11 @@ async function requesterByEmail(em: UseCaseContext['em'], email: string, name?: 
 export async function createTicket(
   ctx: UseCaseContext,
   input: CreateTicketInput,
-  /** Set by the system: a follow-up stays on the workflow of the ticket it follows. */
-  options: { workflowKey?: string } = {},
+  /**
+   * Set by the system: a follow-up stays on the workflow of the ticket it follows (`followUpOf`: it is
+   * a reply, not a new contact, so channel hours do not apply).
+   */
+  options: { workflowKey?: string; followUpOf?: string } = {},
 ): Promise<Ticket> {
   const { em, actor } = ctx;
   const staff = isStaff(actor);
@@ -121,12 +125,17 @@ export async function createTicket(
   }
 
   const now = ctx.clock.now();
+  const priority = input.priority ?? organization?.plan?.defaultPriority ?? Priority.MEDIUM;
+  // Channel hours (issue 16): refused outside them (nothing written), or accepted and queued.
+  const { queuedUntil } = options.followUpOf
+    ? {}
+    : await checkChannelHours(em, def, { channel: input.channel, priority }, actor, now);
   const ticket = em.create(Ticket, {
     subject: input.subject.trim(),
     description: input.description,
     channel: input.channel,
     category: input.category ?? categorise(def, input.subject, input.description),
-    priority: input.priority ?? organization?.plan?.defaultPriority ?? Priority.MEDIUM,
+    priority,
     workflowVersion: version,
     status: def.initialStatus,
     statusCategory: categoryOf(def, def.initialStatus),
@@ -151,6 +160,7 @@ export async function createTicket(
     category: ticket.category,
     status: ticket.status,
     workflow: { id: version.id, version: version.version },
+    ...(queuedUntil ? { queuedUntil } : {}),
   });
   if (source && input.relatedTo) {
     em.create(TicketRelation, { source, ticket, kind: input.relatedTo.kind, createdAt: now });
@@ -170,11 +180,16 @@ export async function createTicket(
   );
   if (slaApplied) change.events.push(slaApplied);
   const system = { kind: 'SYSTEM' as const };
-  const assigneeId = await pickAssignee(em, {
-    requesterId: requester.id,
-    organizationId: organization?.id,
-    tier: 1,
-  });
+  // A ticket queued outside its channel's hours waits, unassigned, for the first agent when it opens.
+  const assigneeId = queuedUntil
+    ? undefined
+    : await pickAssignee(em, {
+        requesterId: requester.id,
+        organizationId: organization?.id,
+        tier: ticket.tier,
+        teamId: team?.id,
+        steps: assignmentStepsFor(def, ticket.category),
+      });
   change.assign(assigneeId, system);
   if (def.intakeStatus && def.intakeStatus !== ticket.status) {
     change.moveTo(def.intakeStatus, 'Categorised and prioritised', system);

@@ -10,7 +10,7 @@ import type { WorkflowDefinition } from '../workflow/definition.js';
 import { categoryOf } from '../workflow/rules.js';
 import { definitionOf } from '../workflow/workflow-store.js';
 import { Ticket } from './ticket.entity.js';
-import { recomputeTicketSla, type BreachToHandle } from '../sla/sla-service.js';
+import { applyMatchingPolicy, recomputeTicketSla, type BreachToHandle } from '../sla/sla-service.js';
 import { restartTimers } from '../scheduler/restart-timers.js';
 import { SYSTEM_ACTOR } from '../access/actor.js';
 import { Team } from '../directory/team.entity.js';
@@ -20,8 +20,13 @@ import { MAX_TIER } from '../workflow/validate.js';
 import { leastLoadedAgent } from './assignment.js';
 import type { StatusCategory } from '../workflow/definition.js';
 import { surveysOnEntering } from '../notify/survey.js';
+import { Organization } from '../directory/organization.entity.js';
+import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import { slaFacts } from './sla-facts.js';
 
 const FINAL: StatusCategory[] = ['RESOLVED', 'CLOSED'];
+/** A safety bound on breach-action rounds in one change (each needs a new breach: at most one per kind). */
+const MAX_BREACH_ROUNDS = 8;
 
 /**
  * What the ticket use cases share: loading a ticket the actor may see at the version they expect,
@@ -113,7 +118,10 @@ export class TicketChange {
     const rule = escalationRule(this.def, this.ticket.status, toTier);
     if (rule?.moveTo && rule.moveTo !== this.ticket.status)
       this.moveTo(rule.moveTo, `Escalated to tier ${toTier}`, actor);
-    this.assign(await leastLoadedAgent(this.ctx.em, toTier), SYSTEM_ACTOR);
+    this.assign(
+      await leastLoadedAgent(this.ctx.em, { tier: toTier, teamId: this.ticket.team?.id }),
+      SYSTEM_ACTOR,
+    );
   }
 
   /** Adds a tag (a timer's "No Response"), recording it. */
@@ -136,16 +144,18 @@ export class TicketChange {
   async commit(): Promise<void> {
     const { em } = this.ctx;
     await this.flush();
-    // A breach action may move the ticket again (an escalation rule's status): then its timers and
-    // clock are brought up to date once more. Breaches are recorded once, so this ends.
-    for (let round = 0; round < 2; round++) {
+    // A breach action may move the ticket again (an escalation rule's status, a priority raise that
+    // re-chooses the policy): then its timers and clock are brought up to date once more. Each breach
+    // is recorded (and acted on) once per target and cycle, and a round goes on only when an action
+    // changed something, so this ends: at most one round per target kind, plus the last recompute.
+    for (let round = 0; ; round++) {
       if (this.enteredStatus) {
         await restartTimers(em, this.ticket, this.def, this.now);
         this.enteredStatus = false;
       }
       const sla = await recomputeTicketSla(em, this.ticket, this.def, this.events, this.now);
       this.events.push(...sla.events);
-      if (!(await this.onBreach(sla.breaches))) break;
+      if (round > MAX_BREACH_ROUNDS || !(await this.onBreach(sla.breaches))) break;
       await this.flush();
     }
     if (this.enteredCategory) {
@@ -166,8 +176,36 @@ export class TicketChange {
     }
   }
 
-  /** The policy's action on a breach, as the system: raise the tier, move to a team, raise the priority. */
+  /**
+   * Puts the ticket on the SLA policy that matches it now (after its priority or category changed, by
+   * an agent or by a breach action), recording SLA_POLICY_APPLIED when the policy version changes.
+   */
+  async reapplySlaPolicy(opts: { explicit?: boolean } = {}): Promise<void> {
+    const { em } = this.ctx;
+    const workflow = await em.findOneOrFail(WorkflowVersion, this.ticket.workflowVersion.id, {
+      populate: ['workflow'],
+    });
+    const org = this.ticket.organization
+      ? await em.findOne(Organization, this.ticket.organization.id, { populate: ['plan'] })
+      : undefined;
+    const applied = await applyMatchingPolicy(
+      em,
+      this.ticket,
+      slaFacts(this.ticket, workflow.workflow.key, org?.plan?.name),
+      this.now,
+      opts.explicit,
+    );
+    if (applied) this.events.push(applied);
+  }
+
+  /**
+   * The policy's action on a breach, as the system: raise the tier, move to a team, raise the priority.
+   * Issue 12: a ticket in a RESOLVED or CLOSED status is never moved, escalated or reprioritised by a
+   * breach (the breach itself is recorded), also when the change that resolved it is the late reply
+   * that found the breach. A priority raise chooses the SLA policy again, as an agent's change does.
+   */
   private async onBreach(breaches: BreachToHandle[]): Promise<boolean> {
+    if (FINAL.includes(this.ticket.statusCategory)) return false;
     let changed = false;
     for (const b of breaches) {
       const reason = `SLA ${b.kind} breached`;
@@ -184,6 +222,7 @@ export class TicketChange {
           );
           this.ticket.priority = next;
           this.touch();
+          await this.reapplySlaPolicy();
           changed = true;
         }
       } else if (b.action === 'MOVE_TO_TEAM' && b.teamKey) {

@@ -92,6 +92,42 @@ export interface StatusTimer {
   addTag?: string;
 }
 
+/**
+ * Automatic assignment steps (issue 16, seed 002): LEAD_AGENT is the lead agent of the requester's
+ * organization; FAMILIAR_AGENT the agent who handled most of this requester's (then organization's)
+ * tickets; LEAST_LOADED the agent with the fewest open tickets. Each step only picks an available agent
+ * of the ticket's tier (and team, where set); the first step that finds one wins.
+ */
+export const ASSIGNMENT_STEPS = ['LEAD_AGENT', 'FAMILIAR_AGENT', 'LEAST_LOADED'] as const;
+export type AssignmentStep = (typeof ASSIGNMENT_STEPS)[number];
+
+/** What every ticket gets when no assignment rule names its category: today's rule. */
+export const DEFAULT_ASSIGNMENT_STEPS: readonly AssignmentStep[] = ['FAMILIAR_AGENT', 'LEAST_LOADED'];
+
+/** New tickets of one of `categories` are assigned by trying `steps` in order. */
+export interface AssignmentRule {
+  categories: string[];
+  steps: AssignmentStep[];
+}
+
+/**
+ * Channel hours (issue 16, seed 003: live chat "Available during business hours"; phone "Availability
+ * depends on support hours"; "24/7 for critical issues"): a ticket that comes through one of
+ * `channels` from a requester or a partner outside the business hours of the calendar `calendarKey`
+ * is refused (REFUSE: CHANNEL_CLOSED, saying when the channel opens) or accepted and queued (QUEUE:
+ * created unassigned, for the first agent when the desk opens), unless its priority is exempt.
+ */
+export const OUTSIDE_HOURS_ACTIONS = ['REFUSE', 'QUEUE'] as const;
+export type OutsideHoursAction = (typeof OUTSIDE_HOURS_ACTIONS)[number];
+
+export interface ChannelHours {
+  channels: string[];
+  calendarKey: string;
+  outsideHours: OutsideHoursAction;
+  /** Priorities the channel takes at any hour (seed 003: CRITICAL). */
+  exemptPriorities?: string[];
+}
+
 export interface WorkflowDefinition {
   initialStatus: string;
   /** Where the system moves a new ticket once it is categorised and prioritised (seed 001's To do next). */
@@ -107,6 +143,13 @@ export interface WorkflowDefinition {
   notifications?: NotificationRule[];
   /** A satisfaction survey on entering a status category (src/notify/rules.ts). Absent: none. */
   satisfaction?: SatisfactionSurveySettings;
+  /**
+   * How new tickets are assigned, by category: the first rule naming the ticket's category gives the
+   * steps; otherwise DEFAULT_ASSIGNMENT_STEPS. Absent in definitions saved before it existed.
+   */
+  assignmentRules?: AssignmentRule[];
+  /** When channels are open (absent: always). */
+  channelHours?: ChannelHours[];
 }
 
 export interface WorkflowPreset {

@@ -1,6 +1,8 @@
 import { ReasonRequiredError, TransitionNotAllowedError } from '../shared/errors.js';
+import { DEFAULT_ASSIGNMENT_STEPS } from './definition.js';
 import type {
   ActorKind,
+  AssignmentStep,
   EscalationRule,
   ReplyRule,
   StatusCategory,
@@ -93,4 +95,9 @@ export function categorise(def: WorkflowDefinition, subject: string, description
     }
   }
   return def.categorisation.defaultCategory;
+}
+
+/** The assignment steps for a new ticket of `category`: the first rule naming it, else the default. */
+export function assignmentStepsFor(def: WorkflowDefinition, category: string): readonly AssignmentStep[] {
+  return def.assignmentRules?.find((r) => r.categories.includes(category))?.steps ?? DEFAULT_ASSIGNMENT_STEPS;
 }

@@ -4,6 +4,7 @@ import { ConflictError, InvalidInputError, NotFoundError, NotPermittedError } fr
 import type { UseCaseContext } from '../shared/use-case.js';
 import type { WorkflowDefinition } from './definition.js';
 import { validateWorkflow } from './validate.js';
+import { BusinessCalendarEntity } from '../sla/sla.entity.js';
 import { Workflow, WorkflowVersion } from './workflow.entity.js';
 import { rememberDefinition } from './workflow-store.js';
 import { knownTemplateKeys } from '../notify/template-admin.js';
@@ -28,8 +29,16 @@ export interface SaveWorkflowInput {
   definition?: WorkflowDefinition;
 }
 
-function checkDefinition(def: WorkflowDefinition): void {
+async function checkDefinition(ctx: UseCaseContext, def: WorkflowDefinition): Promise<void> {
   const problems = validateWorkflow(def);
+  // Channel hours name a business calendar that must exist (checked here: validateWorkflow is pure).
+  for (const [i, h] of (def.channelHours ?? []).entries()) {
+    if (h.calendarKey.trim() && !(await ctx.em.findOne(BusinessCalendarEntity, { key: h.calendarKey })))
+      problems.push({
+        field: `channelHours[${i}].calendarKey`,
+        message: `no business calendar "${h.calendarKey}"`,
+      });
+  }
   if (problems.length) {
     throw new InvalidInputError(
       problems.map((p) => ({ field: `definition.${p.field}`, message: p.message })),
@@ -57,7 +66,7 @@ export async function createWorkflow(
     .text('name', input.name, { min: 1, max: 200 })
     .text('description', input.description, { max: 2000 })
     .done();
-  checkDefinition(input.definition);
+  await checkDefinition(ctx, input.definition);
   await checkTemplates(ctx, input.key, input.definition);
   if (await ctx.em.count(Workflow, { key: input.key }))
     throw new ConflictError(`A workflow "${input.key}" exists already`);
@@ -95,7 +104,7 @@ export async function updateWorkflow(ctx: UseCaseContext, input: SaveWorkflowInp
   const workflow = await ctx.em.findOne(Workflow, { key: input.key });
   if (!workflow) throw new NotFoundError('Workflow', input.key);
   if (input.definition) {
-    checkDefinition(input.definition);
+    await checkDefinition(ctx, input.definition);
     await checkTemplates(ctx, input.key, input.definition);
     workflow.currentVersion += 1;
     const version = ctx.em.create(WorkflowVersion, {

@@ -586,6 +586,78 @@ describe('validateWorkflow', () => {
     });
   });
 
+  describe('assignment rules (issue 16)', () => {
+    it('accepts a category routed through known steps, and none at all (the default)', () => {
+      expect(
+        problemsAfter((d) => {
+          d.assignmentRules = [
+            { categories: ['bug'], steps: ['LEAD_AGENT', 'FAMILIAR_AGENT', 'LEAST_LOADED'] },
+          ];
+        }),
+      ).toEqual([]);
+      expect(problemsAfter(() => undefined)).toEqual([]);
+    });
+
+    it('names each fault: unknown or repeated categories, no steps, unknown or repeated steps', () => {
+      const problems = problemsAfter((d) => {
+        d.assignmentRules = [
+          { categories: ['bug', 'feature'], steps: ['LEAD_AGENT', 'LEAD_AGENT'] },
+          { categories: ['bug'], steps: [bad('ROUND_ROBIN')] },
+          { categories: [], steps: [] },
+        ];
+      });
+      expect(problems.map((p) => p.field)).toEqual([
+        'assignmentRules[0].categories[1]',
+        'assignmentRules[0].steps[1]',
+        'assignmentRules[1].categories[0]',
+        'assignmentRules[1].steps[0]',
+        'assignmentRules[2].categories',
+        'assignmentRules[2].steps',
+      ]);
+    });
+  });
+
+  describe('channel hours (issue 16)', () => {
+    it('accepts channels tied to a calendar, with exempt priorities', () => {
+      expect(
+        problemsAfter((d) => {
+          d.channelHours = [
+            { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+            {
+              channels: ['PHONE'],
+              calendarKey: 'business-hours',
+              outsideHours: 'QUEUE',
+              exemptPriorities: ['CRITICAL'],
+            },
+          ];
+        }),
+      ).toEqual([]);
+    });
+
+    it('names each fault', () => {
+      const problems = problemsAfter((d) => {
+        d.channelHours = [
+          {
+            channels: ['CHAT', 'PIGEON'],
+            calendarKey: ' ',
+            outsideHours: bad('IGNORE'),
+            exemptPriorities: ['URGENT'],
+          },
+          { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+          { channels: [], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+        ];
+      });
+      expect(problems.map((p) => p.field)).toEqual([
+        'channelHours[0].channels[1]',
+        'channelHours[0].calendarKey',
+        'channelHours[0].outsideHours',
+        'channelHours[0].exemptPriorities[0]',
+        'channelHours[1].channels[0]',
+        'channelHours[2].channels',
+      ]);
+    });
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsAfter((d) => {
       d.statuses[1].category = bad('DOING');

@@ -1,8 +1,11 @@
 import { validateNotificationRules } from '../notify/rules.js';
 import { parseDuration } from '../shared/duration.js';
 import type { FieldProblem } from '../shared/errors.js';
+import { Channel, Priority } from '../shared/enums.js';
 import {
   ACTOR_KINDS,
+  ASSIGNMENT_STEPS,
+  OUTSIDE_HOURS_ACTIONS,
   REPLY_ACTIONS,
   STATUS_CATEGORIES,
   TIMER_ACTIONS,
@@ -150,6 +153,46 @@ export function validateWorkflow(def: WorkflowDefinition): FieldProblem[] {
 
   // Notification rules and the satisfaction survey (src/notify/rules.ts).
   problems.push(...validateNotificationRules(def));
+  // Assignment rules (issue 16): known categories, each at most once across rules; known steps, once.
+  const routed = new Set<string>();
+  def.assignmentRules?.forEach((r, i) => {
+    const at = `assignmentRules[${i}]`;
+    if (r.categories.length === 0) add(`${at}.categories`, 'name at least one category');
+    r.categories.forEach((c, j) => {
+      if (!def.categorisation.categories.includes(c))
+        add(`${at}.categories[${j}]`, `"${c}" is not one of the workflow's categories`);
+      else if (routed.has(c)) add(`${at}.categories[${j}]`, `category "${c}" already has an assignment rule`);
+      routed.add(c);
+    });
+    if (r.steps.length === 0) add(`${at}.steps`, 'name at least one step');
+    const seen = new Set<string>();
+    r.steps.forEach((step, j) => {
+      if (!ASSIGNMENT_STEPS.includes(step)) add(`${at}.steps[${j}]`, `unknown step "${step}"`);
+      else if (seen.has(step)) add(`${at}.steps[${j}]`, `step ${step} is listed twice`);
+      seen.add(step);
+    });
+  });
+
+  // Channel hours (issue 16): known channels, each in one rule; a calendar; a known action.
+  const hoursFor = new Set<string>();
+  def.channelHours?.forEach((h, i) => {
+    const at = `channelHours[${i}]`;
+    if (h.channels.length === 0) add(`${at}.channels`, 'name at least one channel');
+    h.channels.forEach((c, j) => {
+      if (!(Object.values(Channel) as string[]).includes(c))
+        add(`${at}.channels[${j}]`, `unknown channel "${c}"`);
+      else if (hoursFor.has(c)) add(`${at}.channels[${j}]`, `channel ${c} already has hours`);
+      hoursFor.add(c);
+    });
+    if (!h.calendarKey.trim()) add(`${at}.calendarKey`, 'name the business calendar');
+    if (!OUTSIDE_HOURS_ACTIONS.includes(h.outsideHours))
+      add(`${at}.outsideHours`, `unknown action "${h.outsideHours}"`);
+    h.exemptPriorities?.forEach(
+      (p, j) =>
+        (Object.values(Priority) as string[]).includes(p) ||
+        add(`${at}.exemptPriorities[${j}]`, `unknown priority "${p}"`),
+    );
+  });
 
   // Every status must be reachable from the initial one by some move.
   if (statusKeys.has(def.initialStatus)) {

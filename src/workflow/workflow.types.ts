@@ -1,8 +1,10 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import {
   ActorKindEnum,
+  AssignmentStepEnum,
   NotificationRecipientEnum,
   NotificationTriggerEnum,
+  OutsideHoursActionEnum,
   ReplyActionEnum,
   StatusCategoryEnum,
   SurveyScaleEnum,
@@ -12,7 +14,14 @@ import { Channel, Priority } from '../shared/enums.js';
 import type { NotificationRecipient, NotificationTrigger, SurveyScale } from '../notify/rules.js';
 import { Node } from '../server/node.js';
 import { UserError } from '../server/user-errors.js';
-import type { ActorKind, ReplyAction, StatusCategory, TimerAction } from './definition.js';
+import type {
+  ActorKind,
+  AssignmentStep,
+  OutsideHoursAction,
+  ReplyAction,
+  StatusCategory,
+  TimerAction,
+} from './definition.js';
 
 /**
  * The workflow definition in GraphQL. Each class serves as both the output type and the input type
@@ -184,6 +193,34 @@ export class SatisfactionSurveyGql {
   openFor?: string;
 }
 
+@ObjectType('AssignmentRule')
+@InputType('AssignmentRuleInput')
+export class AssignmentRuleGql {
+  @Field(() => [String], { description: 'Categories of the workflow this rule assigns' })
+  categories!: string[];
+
+  @Field(() => [AssignmentStepEnum], { description: 'Tried in order; the first that finds an agent wins' })
+  steps!: AssignmentStep[];
+}
+
+@ObjectType('ChannelHours')
+@InputType('ChannelHoursInput')
+export class ChannelHoursGql {
+  @Field(() => [Channel])
+  channels!: Channel[];
+
+  @Field({ description: 'The business calendar whose business time the channels are open' })
+  calendarKey!: string;
+
+  @Field(() => OutsideHoursActionEnum, {
+    description: 'What a requester’s or partner’s ticket gets outside them',
+  })
+  outsideHours!: OutsideHoursAction;
+
+  @Field(() => [Priority], { nullable: true, description: 'Taken at any hour (seed 003: CRITICAL)' })
+  exemptPriorities?: Priority[];
+}
+
 @ObjectType('WorkflowDefinition')
 @InputType('WorkflowDefinitionInput')
 export class WorkflowDefinitionGql {
@@ -228,6 +265,18 @@ export class WorkflowDefinitionGql {
 
   @Field(() => SatisfactionSurveyGql, { nullable: true })
   satisfaction?: SatisfactionSurveyGql;
+  @Field(() => [AssignmentRuleGql], {
+    nullable: true,
+    description:
+      'How new tickets are assigned, by category; other categories (and null) get FAMILIAR_AGENT then LEAST_LOADED',
+  })
+  assignmentRules?: AssignmentRuleGql[];
+
+  @Field(() => [ChannelHoursGql], {
+    nullable: true,
+    description: 'When channels are open to requesters and partners (null: always)',
+  })
+  channelHours?: ChannelHoursGql[];
 }
 
 @ObjectType('Workflow', { implements: Node })

@@ -219,6 +219,12 @@ describe('workflow presets', () => {
       }
     });
 
+    it('lets only the timers, and admins with a reason, reach Closed', () => {
+      const closing = def.transitions.filter((t) => t.to === key(def, 'Closed'));
+      expect(closing.length).toBeGreaterThan(0);
+      for (const t of closing) expect(t).toMatchObject({ actors: ['ADMIN'], requiresReason: true });
+    });
+
     it('closes Resolved after 7 days', () => {
       const [move] = timersOf(def, 'Resolved');
       expect(move.action).toBe('MOVE');

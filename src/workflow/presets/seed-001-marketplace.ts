@@ -22,7 +22,9 @@
  *   if you don't agree with the solution. After this period, your ticket will be permanently closed." → a
  *   requester reply on Resolved reopens it (to Waiting on support); MOVE after P7D to Closed.
  * - Closed: "This ticket is considered completely resolved and it cannot be reopened." → no move out of
- *   Closed; replies and partner comments there are REJECTed.
+ *   Closed; replies and partner comments there are REJECTed. "If a ticket is in this status, it means that
+ *   there have been at least 30 days waiting for a response in either Waiting on Seller or Waiting on
+ *   Buyer, or 7 days after it's Resolved." → only the timers close; by hand, only an admin, with a reason.
  * - Categorisation (the seed names no categories; ours, for a travel-tech marketplace, first rule wins):
  *   booking ← booking, bookings, reservation, reservations, voucher, cancellation;
  *   connectivity ← connection, connectivity, timeout, timeouts, api, endpoint, credentials, mapping;
@@ -145,11 +147,13 @@ export const marketplacePreset: WorkflowPreset = {
       },
       // "you can still respond to this ticket in the following 7 days if you don't agree with the solution"
       { from: ['resolved'], to: 'l1_in_progress', actors: ['AGENT'], requiresReason: true, reopen: true },
-      // Closing by hand (the timers close automatically).
+      // "Closed … means that there have been at least 30 days waiting for a response in either Waiting on
+      // Seller or Waiting on Buyer, or 7 days after it's Resolved": Closed is the timers' to reach. Only an
+      // admin closes by hand, with a reason (a correction, say); agents cannot (issue 12).
       {
         from: ['waiting_on_seller', 'waiting_on_buyer', 'resolved'],
         to: 'closed',
-        actors: ['AGENT'],
+        actors: ['ADMIN'],
         requiresReason: true,
         reopen: false,
       },

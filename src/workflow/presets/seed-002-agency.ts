@@ -31,6 +31,9 @@
  *   otherwise "question" (the seed: "59% of all tickets are responded to within 1 hour (typically a
  *   question)").
  * - No tiers: no escalation rules.
+ * - Assignment: "Project communications will almost always be handled by the lead agent on your project."
+ *   → project communication goes to the organization's lead agent first, then (as every other category)
+ *   to "the agent you have mostly worked with", then the least-loaded agent (issue 16).
  */
 import type { WorkflowPreset } from '../definition.js';
 
@@ -205,6 +208,14 @@ export const agencyPreset: WorkflowPreset = {
         statuses: ['solved'],
         recipients: ['REQUESTER', 'PARTICIPANTS'],
         template: 'resolution',
+      },
+    ],
+    // "Project communications will almost always be handled by the lead agent on your project"; then
+    // "we try to assign new project requests to the agent you have mostly worked with".
+    assignmentRules: [
+      {
+        categories: ['project communication'],
+        steps: ['LEAD_AGENT', 'FAMILIAR_AGENT', 'LEAST_LOADED'],
       },
     ],
   },

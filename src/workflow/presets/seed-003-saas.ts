@@ -160,5 +160,18 @@ export const saasPreset: WorkflowPreset = {
         template: 'status-update',
       },
     ],
+    // "Live Chat: Available during business hours"; "Phone: For urgent issues, users can call our support
+    // hotline. Availability depends on support hours"; "Support is available 24/7 for critical issues and
+    // during business hours (9 AM - 6 PM, Monday through Friday) for non-urgent inquiries." Email and the
+    // ticket system take tickets at any hour ("Expect a response within 1 business day").
+    channelHours: [
+      { channels: ['CHAT'], calendarKey: 'business-hours', outsideHours: 'REFUSE' },
+      {
+        channels: ['PHONE'],
+        calendarKey: 'business-hours',
+        outsideHours: 'REFUSE',
+        exemptPriorities: ['CRITICAL'],
+      },
+    ],
   },
 };
