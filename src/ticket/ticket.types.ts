@@ -83,6 +83,12 @@ export class TicketEventObject {
 
   @Field()
   occurredAt!: Date;
+
+  @Field({
+    description:
+      'Written by importTicket(s): history from another help desk, at its original time. Present in the log and in replays (`after`), never pushed to live subscribers or notified',
+  })
+  imported!: boolean;
 }
 
 @ObjectType('Comment', { implements: Node })
