@@ -434,6 +434,44 @@ describe('importing history', () => {
     expect(messages).toEqual([]);
   });
 
+  it('an imported breach reaches slaAlerts only in a replay, marked imported and dated when it happened', async () => {
+    const [{ last_seq: before }] = await s.sql<{ last_seq: string }>(
+      'select last_seq from event_sequence where id = 1',
+    );
+    const c = connect(s.url, await f.token(AGENT));
+    conns.push(c);
+    type Alert = {
+      slaAlerts: { kind: string; target: string; breachedAt: string; imported: boolean; occurredAt: string };
+    };
+    const alerts = 'slaAlerts(after: $after) { kind target breachedAt imported occurredAt }';
+    const live = c.subscribe<Alert, unknown>(`subscription($after: SafeInt) { ${alerts} }`, {});
+    await sleep(300);
+    const [late] = fridayTickets('-alerts').slice(1);
+    expect((await importBatch([late!])).created).toBe(1);
+    const replay = c.subscribe<Alert, unknown>(`subscription($after: SafeInt) { ${alerts} }`, {
+      after: Number(before),
+    });
+    const replayed = (await replay.take(2, 5000)).map((r) => r.data!.slaAlerts);
+    expect(replayed).toEqual([
+      {
+        kind: 'BREACH',
+        target: 'FIRST_RESPONSE',
+        breachedAt: '2026-11-23T16:00:00.000Z',
+        imported: true,
+        occurredAt: '2026-11-23T16:00:00.000Z',
+      },
+      {
+        kind: 'BREACH',
+        target: 'RESOLUTION',
+        breachedAt: '2026-11-25T16:00:00.000Z',
+        imported: true,
+        occurredAt: '2026-11-25T16:00:00.000Z',
+      },
+    ]);
+    await sleep(500);
+    expect(live.results).toEqual([]);
+  });
+
   it('is for admins and partners with the import scope: requesters, agents and partners without it are refused', async () => {
     const one: ImportTicketInput = {
       externalId: 'perm-1',

@@ -1246,6 +1246,8 @@ export type SlaAlert = {
   breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Warnings: when the target falls due */
   dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** A warning or breach found in history imported from another help desk (docs/IMPORT.md): only in replays (`after`), never live */
+  imported: Scalars['Boolean']['output'];
   kind: SlaAlertKind;
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Warnings: the share of the target elapsed (%) */
