@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * so the same history imported twice is recognised; every event an import writes is marked `imported`
  * (in the log and replays, never pushed live or notified).
  */
-export class Migration20261130140000Import extends Migration {
+export class Migration20261130150000Import extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table "ticket" add column "external_id" varchar(200) null`);
     this.addSql(`alter table "ticket" add column "import_digest" varchar(64) null`);
