@@ -254,6 +254,7 @@ describe('importing history', () => {
       ['REQUESTER', false, '2026-11-24T09:00:00.000Z'],
     ]);
     expect(t.updatedAt).toBe('2026-11-24T14:00:00.000Z');
+    expect(t.externalId).toBe('zd-1001');
   });
 
   it('refuses another history under a known external id (CONFLICT on externalId), changing nothing', async () => {

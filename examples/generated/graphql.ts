@@ -1707,6 +1707,8 @@ export type Ticket = Node & {
   description: Scalars['String']['output'];
   /** This ticket’s events the viewer may see, oldest first */
   events: Array<TicketEvent>;
+  /** Imported tickets (importTickets): the ticket’s id in the help desk it came from */
+  externalId?: Maybe<Scalars['String']['output']>;
   /** When an agent first replied in public */
   firstRespondedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Staff: agents following the ticket (empty for others) */

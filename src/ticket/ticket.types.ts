@@ -173,6 +173,12 @@ export class TicketType extends Node {
   @Field(() => [String])
   tags!: string[];
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Imported tickets (importTickets): the ticket’s id in the help desk it came from',
+  })
+  externalId?: string | null;
+
   @Field(() => Int, { description: 'Optimistic-locking version: pass it back as expectedVersion' })
   version!: number;
 
