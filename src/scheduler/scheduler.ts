@@ -198,8 +198,11 @@ export class DeadlineScheduler {
         `create index if not exists docket_agenda_jobs_ticket_idx on ${JOB_TABLE} (name, (data->>'ticketId'))`,
       );
       await lock.query(
-        `create index if not exists docket_agenda_jobs_data_idx on ${JOB_TABLE} using gin (data jsonb_path_ops)`,
+        `create index if not exists docket_agenda_jobs_data_idx on ${JOB_TABLE} using gin (data jsonb_path_ops) with (fastupdate = off)`,
       );
+      // Jobs are written all the time (every change, every promotion): with GIN's pending list, every
+      // cancel by data would scan the list of entries not yet merged. Off, each insert merges at once.
+      await lock.query(`alter index docket_agenda_jobs_data_idx set (fastupdate = off)`);
     } finally {
       await lock.end();
     }
@@ -302,11 +305,48 @@ export class DeadlineScheduler {
       const until = new Date(this.opts.clock.now().getTime() + this.horizonMs);
       const from = await promotedUntil(em);
       const ids = await ticketsDueBetween(em, from, until);
-      if (ids.length) await this.schedule(ids, true); // a failure keeps the mark: the next run retries
+      // A failure keeps the mark: the next run retries.
+      if (ids.length && this.pool) await this.promoteInBulk(ids);
+      else if (ids.length) await this.schedule(ids, true);
       await setPromotedUntil(em, until);
       this.opts.logger.debug({ tickets: ids.length, until }, 'scheduler promoted deadlines');
       return ids.length;
     });
+  }
+
+  /**
+   * The PostgreSQL job store's promotion in one statement, whatever the number of tickets: each
+   * (kind, ticket) due within the horizon gets its job as `put` would leave it (name, the ticket id as
+   * data, next run at the deadline), moved if it exists and is not running, inserted otherwise. At
+   * 1,000,000 pending that is about 4,000 jobs every 15 s, where a save per job would send two
+   * statements each. No NOTIFY: these jobs are not due before Agenda's next poll.
+   */
+  private async promoteInBulk(ids: string[]): Promise<void> {
+    const deadlines = await deadlinesOf(this.opts.em.fork(), ids);
+    const horizon = this.opts.clock.now().getTime() + this.horizonMs;
+    const names: string[] = [];
+    const tickets: string[] = [];
+    const at: string[] = [];
+    for (const [ticketId, next] of deadlines)
+      for (const kind of DEADLINE_KINDS) {
+        const due = this.near(next[kind], horizon);
+        if (!due) continue;
+        names.push(kind);
+        tickets.push(ticketId);
+        at.push(due.toISOString());
+      }
+    if (!names.length) return;
+    await this.pool!.query(
+      `with d as (select * from unnest($1::text[], $2::text[], $3::timestamptz[]) as d(name, ticket_id, at)),
+       moved as (
+         update ${JOB_TABLE} j set next_run_at = d.at from d
+          where j.name = d.name and j.data->>'ticketId' = d.ticket_id and j.locked_at is null
+       )
+       insert into ${JOB_TABLE} (name, priority, next_run_at, type, data)
+       select d.name, 0, d.at, 'normal', jsonb_build_object('ticketId', d.ticket_id) from d
+        where not exists (select 1 from ${JOB_TABLE} j where j.name = d.name and j.data->>'ticketId' = d.ticket_id)`,
+      [names, tickets, at],
+    );
   }
 
   private async put(kind: DeadlineKind, ticketId: string, at: Date | undefined): Promise<void> {
