@@ -19,6 +19,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { publicError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './public-error.js';
 import { idempotencyPlugin } from './idempotency.js';
+import { specStatusPlugin } from './http-status.js';
 import { startWebSocketServer } from './ws.js';
 import { RateLimits, limitRules, limitsPlugin } from './limits.js';
 import { Realtime } from '../events/realtime.js';
@@ -51,6 +52,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const SIGN_IN = 'Sign in: send "Authorization: Bearer <token>"';
+
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
@@ -80,13 +83,17 @@ const outageStatusPlugin: ApolloServerPlugin<RequestContext> = {
   },
 };
 
-/** Resolves the caller from `Authorization: Bearer <jwt>`; a bad token is refused, not treated as anonymous. */
+/**
+ * Resolves the caller from `Authorization: Bearer <credential>`. No credential is refused before the
+ * document is even parsed (docs/ACCESS.md: every operation, `{ __typename }` and introspection
+ * included); a bad one is refused, never treated as anonymous.
+ */
 async function resolveActor(
   deps: AppDeps,
   header: string | undefined,
   em: RequestContext['em'],
-): Promise<Actor | undefined> {
-  if (!header) return undefined;
+): Promise<Actor> {
+  if (!header) throw unauthenticated(SIGN_IN);
   const auth = await authenticate(deps.config, header, em, deps.clock.now());
   if (!auth.ok) throw unauthenticated(auth.message);
   return auth.actor;
@@ -183,6 +190,7 @@ export async function startServer(
       // In-flight requests get 5 s to finish at shutdown, inside the 10 s stop budget (main.ts).
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       outageStatusPlugin,
+      specStatusPlugin,
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       // Browsers get Docket's own GraphiQL (ops/browser-pages.ts), not Apollo's landing page from a CDN.
