@@ -20,6 +20,7 @@ import type { Logger } from '../shared/logger.js';
 import { publicError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './public-error.js';
 import { idempotencyPlugin } from './idempotency.js';
 import { specStatusPlugin } from './http-status.js';
+import { nestingProblem } from './nesting.js';
 import { startWebSocketServer } from './ws.js';
 import { RateLimits, limitRules, limitsPlugin } from './limits.js';
 import { Realtime } from '../events/realtime.js';
@@ -97,6 +98,33 @@ async function resolveActor(
   const auth = await authenticate(deps.config, header, em, deps.clock.now());
   if (!auth.ok) throw unauthenticated(auth.message);
   return auth.actor;
+}
+
+/** The request's operation(s): the JSON body of a POST, the query string of a GET. */
+function operationsOf(req: express.Request): unknown[] {
+  if (req.method !== 'GET') return Array.isArray(req.body) ? req.body : [req.body];
+  const { query, variables, extensions } = req.query as Record<string, unknown>;
+  const json = (v: unknown) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return undefined; // Apollo answers malformed JSON itself
+    }
+  };
+  return [{ query, variables: json(variables), extensions: json(extensions) }];
+}
+
+/** A request nested too deep is refused before it is parsed or coerced (src/server/nesting.ts). */
+function refuseDeepRequests(req: express.Request, res: express.Response, next: express.NextFunction) {
+  for (const op of operationsOf(req)) {
+    const problem = op && typeof op === 'object' ? nestingProblem(op) : undefined;
+    if (problem) {
+      res.status(400).json({ errors: [{ message: problem, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+  }
+  next();
 }
 
 /** A subscription sent over HTTP is answered with where to send it instead. */
@@ -257,6 +285,7 @@ export async function startServer(
       ? (_req, _res, next) => next()
       : (_req, _res, next) => statementCounter.run({ count: 0 }, next),
     express.json({ limit: config.limits.maxBodyBytes }),
+    refuseDeepRequests,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         if (!health.up) throw serviceUnavailable();

@@ -30,6 +30,7 @@ import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { Outlet, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
+import { nestingProblem } from './nesting.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
 
@@ -329,6 +330,12 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
               { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
             ),
           ];
+        }
+        // Measured before parsing and coercion, which recurse; the connection stays open.
+        const deep = nestingProblem(payload);
+        if (deep) {
+          countSubscription(payload.operationName, 'BAD_REQUEST');
+          return [new GraphQLError(deep, { extensions: { code: 'BAD_REQUEST' } })];
         }
         const d = documentFor(payload.query);
         if (Array.isArray(d)) {
