@@ -11,6 +11,7 @@ import { Migration20261130090000Resilience } from './Migration20261130090000Resi
 import { Migration20261130110000LeadAgent } from './Migration20261130110000LeadAgent.js';
 import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.js';
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
+import { Migration20261130160000CredentialChanges } from './Migration20261130160000CredentialChanges.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
 
 /**
@@ -31,4 +32,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130130000Outbox', class: Migration20261130130000Outbox },
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
+  { name: 'Migration20261130160000CredentialChanges', class: Migration20261130160000CredentialChanges },
 ];
