@@ -130,9 +130,12 @@ const DATES = [
   'x',
 ];
 
+type Mode = 'minimal' | 'shaped' | 'malformed';
+
 /**
- * Variables for one argument type. `shaped`: every value of the right type (required ones present),
- * with hostile contents (NUL, huge, negative, bogus ids and cursors); `malformed`: wrong types too
+ * Variables for one argument type. `shaped` (and `minimal`, without optional input fields): every
+ * value of the right type (required ones present), with hostile contents (NUL, huge, negative, bogus
+ * ids and cursors); `malformed`: wrong types too
  * (nulls where required, wrong enum values, unknown fields, deep lists), refused by coercion or the
  * nesting limit.
  */
@@ -140,7 +143,7 @@ function arbitraryFor(
   type: GraphQLInputType,
   name: string,
   pools: Pools,
-  mode: 'shaped' | 'malformed',
+  mode: Mode,
   depth = 0,
 ): fc.Arbitrary<unknown> {
   const bad = mode === 'malformed';
@@ -169,7 +172,8 @@ function arbitraryFor(
   }
   if (isInputObjectType(type)) {
     if (depth > 4) return absent;
-    const fields = Object.values(type.getFields());
+    // Minimal: only the required fields, so a hostile value is not refused for another field first.
+    const fields = Object.values(type.getFields()).filter((f) => mode !== 'minimal' || isNonNullType(f.type));
     const model = Object.fromEntries(
       fields.map((f) => [f.name, arbitraryFor(f.type, f.name, pools, mode, depth + 1)]),
     );
@@ -246,20 +250,29 @@ function operationOf(root: 'Query' | 'Mutation' | 'Subscription', field: GraphQL
   return `${keyword} Fuzz${defs ? `(${defs})` : ''} { ${field.name}${args ? `(${args})` : ''}${selectionOf(field)} }`;
 }
 
-/** The variables object for a field: valid-shaped three times in four, malformed otherwise. */
+/**
+ * The variables object for a field: minimal (required arguments and fields only) or valid-shaped
+ * (optional ones too) four times in five, malformed otherwise.
+ */
 function variablesFor(
   field: GraphQLField<unknown, unknown>,
   pools: Pools,
 ): fc.Arbitrary<Record<string, unknown>> {
   const required = field.args.filter((a) => isNonNullType(a.type)).map((a) => a.name);
-  const of = (mode: 'shaped' | 'malformed') =>
+  const of = (mode: Mode) =>
     fc.record(
-      Object.fromEntries(field.args.map((a) => [a.name, arbitraryFor(a.type, a.name, pools, mode)])),
-      {
-        requiredKeys: required,
-      },
+      Object.fromEntries(
+        field.args
+          .filter((a) => mode !== 'minimal' || isNonNullType(a.type))
+          .map((a) => [a.name, arbitraryFor(a.type, a.name, pools, mode)]),
+      ),
+      { requiredKeys: required },
     ) as fc.Arbitrary<Record<string, unknown>>;
-  return fc.oneof({ weight: 3, arbitrary: of('shaped') }, { weight: 1, arbitrary: of('malformed') });
+  return fc.oneof(
+    { weight: 2, arbitrary: of('minimal') },
+    { weight: 2, arbitrary: of('shaped') },
+    { weight: 1, arbitrary: of('malformed') },
+  );
 }
 
 describe('schema-driven fuzz', () => {
