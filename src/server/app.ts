@@ -84,17 +84,13 @@ const outageStatusPlugin: ApolloServerPlugin<RequestContext> = {
   },
 };
 
-/**
- * Resolves the caller from `Authorization: Bearer <credential>`. No credential is refused before the
- * document is even parsed (docs/ACCESS.md: every operation, `{ __typename }` and introspection
- * included); a bad one is refused, never treated as anonymous.
- */
+/** Resolves the caller from `Authorization: Bearer <jwt>`; a bad token is refused, not treated as anonymous. */
 async function resolveActor(
   deps: AppDeps,
   header: string | undefined,
   em: RequestContext['em'],
-): Promise<Actor> {
-  if (!header) throw unauthenticated(SIGN_IN);
+): Promise<Actor | undefined> {
+  if (!header) return undefined;
   const auth = await authenticate(deps.config, header, em, deps.clock.now());
   if (!auth.ok) throw unauthenticated(auth.message);
   return auth.actor;
@@ -126,6 +122,20 @@ function refuseDeepRequests(req: express.Request, res: express.Response, next: e
   }
   next();
 }
+
+/**
+ * No credential, no operation (docs/ACCESS.md): every operation, `{ __typename }` and introspection
+ * included, answers 401 UNAUTHENTICATED before it runs (once it is known, so it is counted by name).
+ */
+const refuseAnonymous: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue }) {
+        if (!contextValue.actor) throw unauthenticated(SIGN_IN);
+      },
+    };
+  },
+};
 
 /** A subscription sent over HTTP is answered with where to send it instead. */
 const subscriptionsOverWebSocket: ApolloServerPlugin<RequestContext> = {
@@ -226,6 +236,7 @@ export async function startServer(
       ...(metrics.enabled ? [graphqlMetricsPlugin] : []),
       idempotencyPlugin(deps),
       requestLogPlugin(deps),
+      refuseAnonymous,
       subscriptionsOverWebSocket,
       limitsPlugin(config.limits, rateLimits),
     ],
