@@ -34,6 +34,7 @@ import {
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 import { tracingEnabled } from '../ops/trace.js';
+import { guardInputs } from './input-guard.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
 export async function buildDocketSchema(
@@ -88,6 +89,8 @@ export async function buildDocketSchema(
   // no synchronous delivery): `subscribe` checked them once.
   for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {}))
     field.resolve = (value: unknown) => value;
+  // Input first, then access around it: a caller is refused before their input is looked at.
+  guardInputs(schema);
   if (opts.guard !== false) guardOperations(schema);
   if (tracingEnabled()) traceUseCases(schema);
   return schema;

@@ -16,7 +16,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Actor } from '../access/actor.js';
-import { authenticate } from '../access/authenticate.js';
+import { authenticate, forgetUser } from '../access/authenticate.js';
 import { isStaff } from '../access/policy.js';
 import type { Config } from '../config.js';
 import type { DatabaseHealth } from '../db/health.js';
@@ -30,6 +30,7 @@ import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { Outlet, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
+import { nestingProblem } from './nesting.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
 
@@ -49,6 +50,10 @@ export interface WsDeps {
 interface ConnectionState {
   actor: Actor;
   expiry?: NodeJS.Timeout;
+  /** Closes the connection as expired at `at` (ms since the epoch), unless it ends sooner already. */
+  expireAt(at: number): void;
+  /** When it closes as expired (ms since the epoch); undefined: never. */
+  expiresAt?: number;
 }
 
 type Extra = { socket: WebSocket; state?: ConnectionState };
@@ -165,6 +170,49 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   });
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
+
+  /**
+   * Credentials checked once at connect are followed while connected (issue 12 item 3): a credential
+   * change (recorded by the database, read by the feed in sequence order with the events) closes the
+   * connections that use it before the feed offers any event that committed after it. Revoked keys
+   * and deactivated users: 4403; a role changed: 4401 (reconnect for the new rights); a key rotated
+   * with grace or given an expiry: 4401 when it ends (at once when that is now).
+   */
+  const open = new Set<Required<Extra>>();
+  const unwatchCredentials = deps.realtime.feed.onCredentialChange((change) => {
+    // This process's HTTP requests see the change at once too, not after the 5 s a user is remembered.
+    if (change.userId) forgetUser(change.userId);
+    for (const extra of open) {
+      const { actor } = extra.state;
+      const uses = change.apiKeyId
+        ? actor.kind === 'PARTNER' && actor.apiKeyId === change.apiKeyId
+        : actor.kind !== 'PARTNER' && actor.userId !== undefined && actor.userId === change.userId;
+      if (!uses) continue;
+      const close = (code: number, reason: string) => {
+        open.delete(extra);
+        extra.socket.close(code, reason);
+      };
+      switch (change.kind) {
+        case 'REVOKED':
+          close(CloseCodes.TOKEN_INVALID, 'This API key has been revoked');
+          break;
+        case 'DEACTIVATED':
+          close(CloseCodes.TOKEN_INVALID, 'Your account has been deactivated');
+          break;
+        case 'ROLE_CHANGED':
+          close(
+            CloseCodes.TOKEN_EXPIRED,
+            'Your role has changed: reconnect to continue with your new rights',
+          );
+          break;
+        case 'EXPIRES':
+          if (change.effectiveAt.getTime() <= Date.now())
+            close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again');
+          else extra.state.expireAt(change.effectiveAt.getTime());
+          break;
+      }
+    }
+  });
 
   // Parsed and validated once per distinct query text, shared by every subscription that sends it
   // (without token locations): thousands of dashboards send the same few documents.
@@ -330,6 +378,12 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
             ),
           ];
         }
+        // Measured before parsing and coercion, which recurse; the connection stays open.
+        const deep = nestingProblem(payload);
+        if (deep) {
+          countSubscription(payload.operationName, 'BAD_REQUEST');
+          return [new GraphQLError(deep, { extensions: { code: 'BAD_REQUEST' } })];
+        }
         const d = documentFor(payload.query);
         if (Array.isArray(d)) {
           countSubscription(payload.operationName, 'GRAPHQL_VALIDATION_FAILED');
@@ -368,26 +422,35 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
           );
           return false;
         }
-        const state: ConnectionState = { actor: auth.actor };
         // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is re-armed when it fires.
-        const { expiresAt } = auth;
         const arm = (at: number) => {
           const left = at - Date.now();
+          clearTimeout(state.expiry);
           state.expiry = setTimeout(
             () =>
               left > 2 ** 31 - 1
                 ? arm(at)
-                : socket.close(CloseCodes.TOKEN_EXPIRED, 'Your token has expired: sign in again'),
-            Math.min(left, 2 ** 31 - 1),
+                : socket.close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again'),
+            Math.max(0, Math.min(left, 2 ** 31 - 1)),
           );
           state.expiry.unref();
         };
-        if (expiresAt !== undefined) arm(expiresAt);
+        const state: ConnectionState = {
+          actor: auth.actor,
+          expireAt(at) {
+            if (state.expiresAt !== undefined && state.expiresAt <= at) return;
+            state.expiresAt = at;
+            arm(at);
+          },
+        };
+        if (auth.expiresAt !== undefined) state.expireAt(auth.expiresAt);
         ctx.extra.state = state;
+        open.add(ctx.extra as Required<Extra>);
         return true;
       },
       onClose(ctx) {
         clearTimeout(ctx.extra.state?.expiry);
+        open.delete(ctx.extra as Required<Extra>);
       },
       context: (ctx, id) => {
         const c = contextFor(ctx.extra.state!.actor, ctx.extra.socket);
@@ -402,5 +465,10 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     wss,
     deps.config.realtime.keepAliveMs,
   );
-  return server;
+  return {
+    dispose: async () => {
+      unwatchCredentials();
+      await server.dispose();
+    },
+  };
 }

@@ -945,7 +945,7 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
   csatMetrics: Array<CsatGroup>;
-  /** Any object by its global id; null when absent or not yours to see */
+  /** Any object by its global id, under the same read rule as its own query; null when absent or not yours to see */
   node?: Maybe<Node>;
   /** Staff: the latest messages, newest first, optionally by delivery status (FAILED for a dashboard) */
   notificationMessages: Array<NotificationMessage>;
