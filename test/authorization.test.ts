@@ -135,6 +135,11 @@ const SAMPLES: Record<string, Sample> = {
   },
   'Query.notificationMessages': { query: '{ notificationMessages { id } }', allowed: STAFF },
   'Query.csatMetrics': { query: '{ csatMetrics { rated } }', allowed: STAFF },
+  'Query.inboundEmails': { query: '{ inboundEmails { id } }', allowed: STAFF },
+  'Mutation.setOrganizationEmailDomains': {
+    query: `mutation { setOrganizationEmailDomains(input: { organizationId: "${NOPE}", domains: [] }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
   'Mutation.saveNotificationTemplate': {
     query:
       'mutation { saveNotificationTemplate(input: { key: "matrix", subject: "{{", text: "", html: "" }) { errors { code } } }',

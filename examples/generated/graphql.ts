@@ -149,6 +149,28 @@ export type AtRiskTarget = {
   ticket: Ticket;
 };
 
+/** A file on a ticket or a comment (docs/INBOUND.md) */
+export type Attachment = {
+  __typename?: 'Attachment';
+  /** An inline image’s Content-ID (referred to as cid: in the mail) */
+  contentId?: Maybe<Scalars['String']['output']>;
+  /** Sniffed from the content (file-type); application/octet-stream when unknown or active (HTML, SVG) */
+  contentType: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** The file name, without any path */
+  filename: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Internal attachments (of internal notes) are never shown to requesters */
+  internal: Scalars['Boolean']['output'];
+  /** Bytes */
+  size: Scalars['Int']['output'];
+  /** EMAIL or UPLOAD */
+  source: Scalars['String']['output'];
+  /** A signed download link, valid until urlExpiresAt (ATTACHMENT_LINK_TTL_SECONDS) */
+  url: Scalars['String']['output'];
+  urlExpiresAt: Scalars['DateTimeISO']['output'];
+};
+
 export type BreachAction =
   | 'MOVE_TO_TEAM'
   | 'NONE'
@@ -267,6 +289,8 @@ export type ChannelHoursInput = {
 
 export type Comment = Node & {
   __typename?: 'Comment';
+  /** The files of this comment */
+  attachments: Array<Attachment>;
   author?: Maybe<User>;
   authorKind: ActorKind;
   body: Scalars['String']['output'];
@@ -432,6 +456,53 @@ export type HolidayInput = {
   yearly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** One message received by mail (staff): what became of it and why */
+export type InboundEmail = {
+  __typename?: 'InboundEmail';
+  /** Why, in words; notes such as attachments not kept */
+  detail?: Maybe<Scalars['String']['output']>;
+  from?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  messageId: Scalars['String']['output'];
+  reason?: Maybe<InboundEmailReason>;
+  receivedAt: Scalars['DateTimeISO']['output'];
+  /** Envelope recipients and To addresses */
+  recipients: Array<Scalars['String']['output']>;
+  /** Bytes of the raw message (kept whole) */
+  size: Scalars['Int']['output'];
+  /** SMTP (the built-in listener) or HTTP (the raw-message endpoint) */
+  source: Scalars['String']['output'];
+  status: InboundEmailStatus;
+  subject: Scalars['String']['output'];
+  /** The full text, before quotes and signature were stripped */
+  text?: Maybe<Scalars['String']['output']>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** Why a message was ignored or refused (docs/INBOUND.md) */
+export type InboundEmailReason =
+  | 'AUTH_FAILED'
+  | 'AUTO_REPLY'
+  | 'BOUNCE'
+  | 'BULK'
+  | 'CHANNEL_CLOSED'
+  | 'INVALID'
+  | 'NOT_PERMITTED'
+  | 'NO_SENDER'
+  | 'OWN_ADDRESS'
+  | 'RATE_LIMITED'
+  | 'STAFF_SENDER'
+  | 'TICKET_CLOSED'
+  | 'UNKNOWN_SENDER';
+
+/** What became of a received message: a ticket, a comment, a follow-up ticket; IGNORED (auto-replies, bounces, bulk, loops, rate limit: never answered) or REJECTED (with a reason) */
+export type InboundEmailStatus =
+  | 'COMMENT_ADDED'
+  | 'FOLLOW_UP_CREATED'
+  | 'IGNORED'
+  | 'REJECTED'
+  | 'TICKET_CREATED';
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -478,6 +549,8 @@ export type Mutation = {
   rotateApiKey: ApiKeyPayload;
   /** Admins: save a template; a template that does not parse or render is refused with its line and column */
   saveNotificationTemplate: NotificationTemplatePayload;
+  /** Admins: the email domains of an organization; unknown senders from them become its requesters by mail (docs/INBOUND.md) */
+  setOrganizationEmailDomains: OrganizationPayload;
   /** Admins: name (or clear) an organization’s lead agent */
   setOrganizationLeadAgent: OrganizationPayload;
   /** Move a ticket to another status of its workflow */
@@ -582,6 +655,11 @@ export type MutationRotateApiKeyArgs = {
 
 export type MutationSaveNotificationTemplateArgs = {
   input: SaveNotificationTemplateInput;
+};
+
+
+export type MutationSetOrganizationEmailDomainsArgs = {
+  input: SetOrganizationEmailDomainsInput;
 };
 
 
@@ -759,6 +837,8 @@ export type NotificationTrigger =
 
 export type Organization = Node & {
   __typename?: 'Organization';
+  /** Staff: the organization’s email domains (empty for others) */
+  emailDomains: Array<Scalars['String']['output']>;
   /** Global id: pass it to node(id) or to any argument that takes this id */
   id: Scalars['ID']['output'];
   /** The agent who leads this organization’s projects (seed 002); assignment rules may route to them */
@@ -826,6 +906,8 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
   csatMetrics: Array<CsatGroup>;
+  /** Staff: received mail, newest first, with what became of each and why (filter by status, e.g. [REJECTED, IGNORED]) */
+  inboundEmails: Array<InboundEmail>;
   /** Any object by its global id; null when absent or not yours to see */
   node?: Maybe<Node>;
   /** Staff: the latest messages, newest first, optionally by delivery status (FAILED for a dashboard) */
@@ -870,6 +952,12 @@ export type QueryApiKeysArgs = {
 export type QueryCsatMetricsArgs = {
   filter?: InputMaybe<SlaMetricsFilterInput>;
   groupBy?: SlaMetricsGroupBy;
+};
+
+
+export type QueryInboundEmailsArgs = {
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<Array<InboundEmailStatus>>;
 };
 
 
@@ -1112,6 +1200,12 @@ export type SaveNotificationTemplateInput = {
   text: Scalars['String']['input'];
   /** Only for this workflow; absent: every workflow */
   workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type SetOrganizationEmailDomainsInput = {
+  /** Domains such as acme.example; an empty list clears them */
+  domains: Array<Scalars['String']['input']>;
+  organizationId: Scalars['ID']['input'];
 };
 
 export type SetOrganizationLeadAgentInput = {
@@ -1577,6 +1671,8 @@ export type Ticket = Node & {
   /** Moves the viewer may make from the current status */
   allowedTransitions: Array<AllowedTransition>;
   assignee?: Maybe<User>;
+  /** Every attachment of the ticket the viewer may see (of its comments, and of the mail that opened it) */
+  attachments: Array<Attachment>;
   category: Scalars['String']['output'];
   channel: Channel;
   /** Comments the viewer can see */
@@ -1686,6 +1782,8 @@ export type TicketEventFilter = {
 
 export type TicketEventType =
   | 'COMMENT_ADDED'
+  | 'EMAIL_RECEIVED'
+  | 'EMAIL_REJECTED'
   | 'FOLLOW_UP_OPENED'
   | 'NOTIFICATION_FAILED'
   | 'PARTICIPANT_ADDED'

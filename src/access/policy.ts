@@ -78,6 +78,9 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Mutation.followTicket': STAFF,
   'Mutation.unfollowTicket': STAFF,
   'Mutation.rateTicket': PEOPLE,
+  // Inbound mail (src/inbound, docs/INBOUND.md).
+  'Query.inboundEmails': STAFF,
+  'Mutation.setOrganizationEmailDomains': ADMIN,
   'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.queueStats': STAFF,

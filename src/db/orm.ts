@@ -22,6 +22,10 @@ export const FOREIGN_TABLES = [
   'notification_message',
   'notification_template',
   'satisfaction_survey',
+  // Inbound email and attachments (src/inbound, src/attachments), written with SQL.
+  'inbound_email',
+  'attachment',
+  'attachment_blob',
 ];
 
 /**

@@ -26,6 +26,8 @@ import {
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import { CommentAttachmentResolver, TicketAttachmentResolver } from '../attachments/attachment.resolver.js';
+import { InboundResolver, OrganizationDomainsResolver } from '../inbound/inbound.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 import { tracingEnabled } from '../ops/trace.js';
@@ -38,6 +40,10 @@ export async function buildDocketSchema(
   const schema = await buildSchema({
     resolvers: [
       TicketResolver,
+      TicketAttachmentResolver,
+      CommentAttachmentResolver,
+      InboundResolver,
+      OrganizationDomainsResolver,
       UserResolver,
       TeamResolver,
       OrganizationResolver,

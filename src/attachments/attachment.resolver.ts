@@ -1,0 +1,44 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { canSeeInternal } from '../access/policy.js';
+import type { RequestContext } from '../server/context.js';
+import { authed } from '../server/guard.js';
+import { CommentType, TicketType } from '../ticket/ticket.types.js';
+import type { Comment } from '../ticket/comment.entity.js';
+import type { Ticket } from '../ticket/ticket.entity.js';
+import { downloadLink, type AttachmentRow } from './attachments.js';
+import { AttachmentType } from './attachment.types.js';
+
+/**
+ * The viewer's attachments with fresh signed links. The roots are a ticket or comment the viewer may
+ * read (the parent resolvers checked); internal attachments are for staff only.
+ */
+function visible(ctx: RequestContext, rows: AttachmentRow[]): AttachmentType[] {
+  const c = authed(ctx);
+  const staff = canSeeInternal(c.actor);
+  const now = ctx.clock.now();
+  return rows
+    .filter((r) => staff || !r.internal)
+    .map((r) => {
+      const link = downloadLink(ctx.config.attachments, ctx.config.notify.publicUrl, r.id, now);
+      return { ...r, url: link.url, urlExpiresAt: link.expiresAt };
+    });
+}
+
+@Resolver(() => TicketType)
+export class TicketAttachmentResolver {
+  @FieldResolver(() => [AttachmentType], {
+    description:
+      'Every attachment of the ticket the viewer may see (of its comments, and of the mail that opened it)',
+  })
+  async attachments(@Root() t: Readonly<Ticket>, @Ctx() ctx: RequestContext): Promise<AttachmentType[]> {
+    return visible(ctx, await ctx.loaders.attachmentsOfTicket.load(t.id));
+  }
+}
+
+@Resolver(() => CommentType)
+export class CommentAttachmentResolver {
+  @FieldResolver(() => [AttachmentType], { description: 'The files of this comment' })
+  async attachments(@Root() c: Readonly<Comment>, @Ctx() ctx: RequestContext): Promise<AttachmentType[]> {
+    return visible(ctx, await ctx.loaders.attachmentsOfComment.load(c.id));
+  }
+}
