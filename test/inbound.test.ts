@@ -500,6 +500,74 @@ describe('inbound email', () => {
     expect(results.slice(20)).toEqual(['IGNORED:RATE_LIMITED', 'IGNORED:RATE_LIMITED']);
   });
 
+  it('API uploads by signed link: taken by a comment, internal ones only for staff, limits and ownership checked', async () => {
+    const t = await f.create(AGENT, {
+      requesterId: await userId('rita@acme.example'),
+      subject: 'Uploads',
+      description: 'x',
+      channel: 'PORTAL',
+    });
+    const UPLOAD = `mutation U($input: CreateAttachmentUploadInput!) {
+      createAttachmentUpload(input: $input) { upload { url expiresAt maxBytes } errors { code message } } }`;
+    const COMMENT = `mutation C($input: AddCommentInput!) {
+      addComment(input: $input) { comment { id } errors { code message } } }`;
+    const upload = async (email: string, filename: string, bytes: Buffer, internal = false) => {
+      const res = await s.gql<
+        { createAttachmentUpload: { upload: { url: string } | null; errors: { code: string }[] } },
+        unknown
+      >(UPLOAD, { input: { ticketId: t.id, filename, internal } }, await f.token(email));
+      const link = res.data!.createAttachmentUpload;
+      if (!link.upload) return { errors: link.errors };
+      const u = new URL(link.upload.url);
+      const put = await fetch(`${origin}${u.pathname}`, { method: 'PUT', body: bytes });
+      return { status: put.status, body: (await put.json()) as { id: string; contentType: string } };
+    };
+    // A customer cannot upload internal files.
+    expect((await upload('rita@acme.example', 'x.png', fx.PNG, true)).errors).toEqual([
+      expect.objectContaining({ code: 'NOT_PERMITTED' }),
+    ]);
+    const note = await upload(AGENT, 'internal.png', fx.PNG, true);
+    expect(note.status).toBe(201);
+    expect(note.body!.contentType).toBe('image/png');
+    const pub = await upload('rita@acme.example', '../../etc/report.pdf', fx.pdfOf(5000));
+    expect(pub.status).toBe(201);
+    // Pending uploads are shown nowhere.
+    expect((await ticket(t.reference)).attachments).toEqual([]);
+    // Only the uploader's own uploads can be taken.
+    const stolen = await s.gql<{ addComment: { errors: { code: string; message: string }[] } }, unknown>(
+      COMMENT,
+      { input: { ticketId: t.id, body: 'mine now', attachmentIds: [note.body!.id] } },
+      await f.token('rita@acme.example'),
+    );
+    expect(stolen.data!.addComment.errors[0]).toMatchObject({ code: 'INVALID_INPUT' });
+    const a = await s.gql<{ addComment: { errors: unknown[] } }, unknown>(
+      COMMENT,
+      { input: { ticketId: t.id, body: 'See attached', internal: true, attachmentIds: [note.body!.id] } },
+      await f.token(AGENT),
+    );
+    expect(a.data!.addComment.errors).toEqual([]);
+    const r = await s.gql<{ addComment: { errors: unknown[] } }, unknown>(
+      COMMENT,
+      { input: { ticketId: t.id, body: 'The report', attachmentIds: [pub.body!.id] } },
+      await f.token('rita@acme.example'),
+    );
+    expect(r.data!.addComment.errors).toEqual([]);
+    const staffView = await ticket(t.reference);
+    expect(staffView.attachments.map((x) => [x.filename, x.contentType]).sort()).toEqual([
+      ['internal.png', 'image/png'],
+      ['report.pdf', 'application/pdf'],
+    ]);
+    const ritaView = await s.gql<{ ticketByReference: TicketView }, { ref: string }>(
+      TICKET,
+      { ref: t.reference },
+      await f.token('rita@acme.example'),
+    );
+    expect(ritaView.data!.ticketByReference.attachments.map((x) => x.filename)).toEqual(['report.pdf']);
+    // Too large for ATTACHMENT_MAX_BYTES: 413, nothing stored.
+    const big = await upload('rita@acme.example', 'big.bin', Buffer.alloc(400 * 1024, 1));
+    expect(big.status).toBe(413);
+  });
+
   const userId = async (email: string) =>
     (await s.sql<{ id: string }>(`select id from app_user where email = $1`, [email]))[0]!.id;
 });

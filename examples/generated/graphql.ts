@@ -31,6 +31,8 @@ export type ActorKind =
   | 'SYSTEM';
 
 export type AddCommentInput = {
+  /** Files uploaded with createAttachmentUpload links that this comment takes (docs/INBOUND.md) */
+  attachmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   body: Scalars['String']['input'];
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** An internal note, hidden from requesters (agents only) */
@@ -169,6 +171,21 @@ export type Attachment = {
   /** A signed download link, valid until urlExpiresAt (ATTACHMENT_LINK_TTL_SECONDS) */
   url: Scalars['String']['output'];
   urlExpiresAt: Scalars['DateTimeISO']['output'];
+};
+
+/** A signed upload link: PUT the file’s bytes to `url` before `expiresAt`; the answer names the attachment id */
+export type AttachmentUpload = {
+  __typename?: 'AttachmentUpload';
+  expiresAt: Scalars['DateTimeISO']['output'];
+  /** The largest file it takes, in bytes */
+  maxBytes: Scalars['Int']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type AttachmentUploadPayload = {
+  __typename?: 'AttachmentUploadPayload';
+  errors: Array<UserError>;
+  upload?: Maybe<AttachmentUpload>;
 };
 
 export type BreachAction =
@@ -328,6 +345,14 @@ export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   partnerId: Scalars['ID']['input'];
   scopes: Array<ApiKeyScope>;
+};
+
+export type CreateAttachmentUploadInput = {
+  /** The file name (any path is dropped) */
+  filename: Scalars['String']['input'];
+  /** For an internal note (agents only) */
+  internal?: Scalars['Boolean']['input'];
+  ticketId: Scalars['ID']['input'];
 };
 
 export type CreateBusinessCalendarInput = {
@@ -524,6 +549,8 @@ export type Mutation = {
   assignTicket: TicketPayload;
   /** Admins: a new key; the payload’s `key` is shown this once */
   createApiKey: ApiKeyPayload;
+  /** A signed upload link for one file of a ticket; then addComment(input: { attachmentIds }) attaches it (docs/INBOUND.md) */
+  createAttachmentUpload: AttachmentUploadPayload;
   /** Admins */
   createBusinessCalendar: BusinessCalendarPayload;
   /** Admins */
@@ -589,6 +616,11 @@ export type MutationAssignTicketArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateAttachmentUploadArgs = {
+  input: CreateAttachmentUploadInput;
 };
 
 

@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { UserError } from '../server/user-errors.js';
 
 /** A file on a ticket or a comment, with a short-lived download link. */
 @ObjectType('Attachment', { description: 'A file on a ticket or a comment (docs/INBOUND.md)' })
@@ -38,4 +39,40 @@ export class AttachmentType {
 
   @Field()
   urlExpiresAt!: Date;
+}
+
+@InputType()
+export class CreateAttachmentUploadInput {
+  @Field(() => ID)
+  ticketId!: string;
+
+  @Field({ description: 'The file name (any path is dropped)' })
+  filename!: string;
+
+  @Field({ defaultValue: false, description: 'For an internal note (agents only)' })
+  internal!: boolean;
+}
+
+@ObjectType('AttachmentUpload', {
+  description:
+    'A signed upload link: PUT the file’s bytes to `url` before `expiresAt`; the answer names the attachment id',
+})
+export class AttachmentUploadType {
+  @Field()
+  url!: string;
+
+  @Field()
+  expiresAt!: Date;
+
+  @Field(() => Int, { description: 'The largest file it takes, in bytes' })
+  maxBytes!: number;
+}
+
+@ObjectType()
+export class AttachmentUploadPayload {
+  @Field(() => AttachmentUploadType, { nullable: true })
+  upload?: AttachmentUploadType | null;
+
+  @Field(() => [UserError])
+  errors!: UserError[];
 }

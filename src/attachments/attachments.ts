@@ -88,6 +88,8 @@ export async function addAttachments(
     internal: boolean;
     source: AttachmentSource;
     uploadedById?: string;
+    /** An upload waiting for its comment (src/attachments/uploads.ts). */
+    pending?: boolean;
   },
   files: NewFile[],
   now: Date,
@@ -126,8 +128,8 @@ export async function addAttachments(
     };
     await em.execute(
       `insert into attachment (id, ticket_id, comment_id, sha256, filename, content_type, size, internal, content_id,
-         source, uploaded_by_id, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         source, uploaded_by_id, created_at, pending, uploaded_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         row.id,
         row.ticketId,
@@ -141,6 +143,8 @@ export async function addAttachments(
         row.source,
         target.uploadedById ?? null,
         now,
+        target.pending ?? false,
+        target.source === 'UPLOAD' ? now : null,
       ],
     );
     total += row.size;
@@ -176,7 +180,7 @@ export async function attachmentsWhere(
   if (!ids.length) return [];
   const rows = await em.execute<Record<string, unknown>[]>(
     `select ${ROW} from attachment where ${column} = any(?::uuid[])
-        and (source <> 'UPLOAD' or comment_id is not null)
+        and not pending
       order by created_at, id`,
     [`{${ids.join(',')}}`],
   );

@@ -30,7 +30,7 @@ import { watchPool } from '../db/pool-metrics.js';
 import { mountBrowserPages } from '../ops/browser-pages.js';
 import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
 import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
-import { attachmentRouter } from '../attachments/download.js';
+import { attachmentRouter } from '../attachments/http-routes.js';
 import { PgAttachmentStore, type AttachmentStore } from '../attachments/store.js';
 import { inboundRouter } from '../inbound/http-endpoint.js';
 
