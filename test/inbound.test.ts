@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { PgAttachmentStore } from '../src/attachments/store.js';
 import { InboundSmtpListener } from '../src/inbound/smtp-listener.js';
@@ -567,6 +572,141 @@ describe('inbound email', () => {
     const big = await upload('rita@acme.example', 'big.bin', Buffer.alloc(400 * 1024, 1));
     expect(big.status).toBe(413);
   });
+
+  /** A second listener on the same server with other options (STARTTLS, DMARC enforced). */
+  const otherListener = async (opts: {
+    tls?: { key: Buffer; cert: Buffer };
+    auth?: 'enforce';
+    resolver?: (n: string, rr: string) => Promise<unknown>;
+  }) => {
+    const l = new InboundSmtpListener(
+      {
+        em: s.orm.em,
+        config: { ...s.config, inbound: { ...s.config.inbound, auth: opts.auth ?? 'off' } },
+        clock: s.clock,
+        logger: createLogger('silent'),
+        store: new PgAttachmentStore(),
+        resolver: opts.resolver,
+      },
+      { port: 0, host: '127.0.0.1', tls: opts.tls },
+    );
+    return { listener: l, port: (await l.start()).port };
+  };
+
+  it('offers STARTTLS with a configured key and certificate', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'docket-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const { listener: l, port } = await otherListener({
+      tls: { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+    });
+    try {
+      const secure = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        requireTLS: true,
+        tls: { rejectUnauthorized: false },
+      });
+      const id = fx.messageId('acme.example');
+      const info = await secure.sendMail({
+        envelope: { from: 'rita@acme.example', to: ['support@desk.test'] },
+        raw: fx.alternative({ from: 'rita@acme.example', subject: 'Over TLS', messageId: id }),
+      });
+      expect(info.response).toMatch(/^250 /);
+      expect((await inboundRow(id))!.status).toBe('TICKET_CREATED');
+      secure.close();
+      // Without a key and certificate, STARTTLS is not offered: a client that insists is refused.
+      const insist = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: listener.port!,
+        requireTLS: true,
+      });
+      await expect(
+        insist.sendMail({
+          envelope: { from: 'rita@acme.example', to: ['support@desk.test'] },
+          raw: fx.alternative({ from: 'rita@acme.example', subject: 'x' }),
+        }),
+      ).rejects.toThrow(/STARTTLS/);
+    } finally {
+      await l.stop();
+    }
+  });
+
+  it('INBOUND_AUTH=enforce: a DKIM-signed message passes DMARC, a forged one is refused (AUTH_FAILED)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    // The DNS of acme.example as mailauth asks it (a resolver of our own: no network in tests).
+    const records: Record<string, string[][]> = {
+      'sel1._domainkey.acme.example': [[`v=DKIM1; k=rsa; p=${p}`]],
+      '_dmarc.acme.example': [['v=DMARC1; p=reject']],
+      'acme.example': [['v=spf1 -all']],
+    };
+    const resolver = async (name: string, rr: string) => {
+      const found = rr === 'TXT' ? records[name.toLowerCase()] : undefined;
+      if (!found) throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      return found;
+    };
+    const { listener: l, port } = await otherListener({ auth: 'enforce', resolver });
+    try {
+      const signed = fx.messageId('acme.example');
+      const client = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        ignoreTLS: true,
+        dkim: {
+          domainName: 'acme.example',
+          keySelector: 'sel1',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        },
+      });
+      await client.sendMail({
+        from: 'rita@acme.example',
+        to: 'support@desk.test',
+        subject: 'Signed',
+        text: 'Signed mail',
+        messageId: signed,
+      });
+      const ok = await inboundRow(signed);
+      expect(ok).toMatchObject({ status: 'TICKET_CREATED' });
+      expect(ok!.detail).toMatch(/dmarc=pass/);
+      client.close();
+      const forged = fx.messageId('acme.example');
+      await sendRawTo(
+        port,
+        fx.alternative({ from: 'rita@acme.example', subject: 'Forged', messageId: forged }),
+        'rita@acme.example',
+      );
+      expect(await inboundRow(forged)).toMatchObject({ status: 'REJECTED', reason: 'AUTH_FAILED' });
+    } finally {
+      await l.stop();
+    }
+  });
+
+  const sendRawTo = async (port: number, raw: string, from: string) => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
+    try {
+      return await t.sendMail({ envelope: { from, to: ['support@desk.test'] }, raw });
+    } finally {
+      t.close();
+    }
+  };
 
   const userId = async (email: string) =>
     (await s.sql<{ id: string }>(`select id from app_user where email = $1`, [email]))[0]!.id;

@@ -174,6 +174,10 @@ export async function receiveEmail(
         attachments: 0,
       };
     }
+    if (verdict)
+      outcome.detail = [outcome.detail, `dmarc=${verdict.dmarc} spf=${verdict.spf} dkim=${verdict.dkim}`]
+        .filter(Boolean)
+        .join('; ');
     await em.execute(
       `update inbound_email set status = ?, reason = ?, detail = ?, ticket_id = ?, comment_id = ?, sender_id = ?,
          text_body = ? where id = ?`,
