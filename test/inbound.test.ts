@@ -573,6 +573,95 @@ describe('inbound email', () => {
     expect(big.status).toBe(413);
   });
 
+  it('the same message delivered twice at once makes one ticket (the second waits for the first)', async () => {
+    const id = fx.messageId('acme.example');
+    const raw = fx.alternative({ from: 'rita@acme.example', subject: 'Twice at once', messageId: id });
+    const [a, b] = await Promise.all([post(raw), post(raw)]);
+    expect([a.body.duplicate, b.body.duplicate].sort()).toEqual([false, true]);
+    expect(a.body.ticket).toBe(b.body.ticket);
+    const n = await s.sql<{ n: string }>(`select count(*) as n from ticket where subject = 'Twice at once'`);
+    expect(n[0]!.n).toBe('1');
+  });
+
+  it('staff read received mail with what became of it and why; customers may not', async () => {
+    const q = `{ inboundEmails(status: [REJECTED], first: 5) { messageId from status reason detail subject ticket { reference } } }`;
+    const staff = await s.gql<
+      { inboundEmails: { from: string; status: string; reason: string; detail: string }[] },
+      unknown
+    >(q, {}, await f.token(AGENT));
+    expect(staff.errors).toBeUndefined();
+    expect(staff.data!.inboundEmails.length).toBeGreaterThan(0);
+    for (const e of staff.data!.inboundEmails) {
+      expect(e.status).toBe('REJECTED');
+      expect(e.reason).toMatch(/^[A-Z_]+$/);
+      expect(e.detail).toBeTruthy();
+    }
+    expect(staff.data!.inboundEmails.map((e) => e.reason)).toContain('UNKNOWN_SENDER');
+    const customer = await s.gql(q, {}, await f.token('rita@acme.example'));
+    expect(customer.errors![0]!.extensions!.code).toBe('NOT_PERMITTED');
+  });
+
+  it('admins set an organization’s email domains: its unknown senders then become its requesters; a domain has one owner', async () => {
+    const [org] = await s.sql<{ id: string }>(`select id from organization where name = 'Initech'`);
+    const SET = `mutation S($input: SetOrganizationEmailDomainsInput!) {
+      setOrganizationEmailDomains(input: $input) { organization { emailDomains } errors { code field message } } }`;
+    type Set = {
+      setOrganizationEmailDomains: {
+        organization: { emailDomains: string[] } | null;
+        errors: { code: string; field: string; message: string }[];
+      };
+    };
+    const before = await post(fx.alternative({ from: 'peter@initech-mail.example', subject: 'TPS reports' }));
+    expect(before.body).toMatchObject({ status: 'REJECTED', reason: 'UNKNOWN_SENDER' });
+    const taken = await s.gql<Set, unknown>(
+      SET,
+      { input: { organizationId: org!.id, domains: ['acme.example'] } },
+      await f.token('admin@docket.local'),
+    );
+    expect(taken.data!.setOrganizationEmailDomains.errors).toEqual([
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        field: 'domains[0]',
+        message: expect.stringMatching(/belongs to Acme/),
+      }),
+    ]);
+    const bad = await s.gql<Set, unknown>(
+      SET,
+      { input: { organizationId: org!.id, domains: ['not a domain'] } },
+      await f.token('admin@docket.local'),
+    );
+    expect(bad.data!.setOrganizationEmailDomains.errors[0]).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'domains[0]',
+    });
+    const agent = await s.gql<Set, unknown>(
+      SET,
+      { input: { organizationId: org!.id, domains: ['initech-mail.example'] } },
+      await f.token(AGENT),
+    );
+    expect(agent.data!.setOrganizationEmailDomains.errors[0]!.code).toBe('NOT_PERMITTED');
+    const ok = await s.gql<Set, unknown>(
+      SET,
+      { input: { organizationId: org!.id, domains: ['Initech-Mail.example', 'initech.example'] } },
+      await f.token('admin@docket.local'),
+    );
+    expect(ok.data!.setOrganizationEmailDomains).toEqual({
+      organization: { emailDomains: ['initech-mail.example', 'initech.example'] },
+      errors: [],
+    });
+    const after = await post(
+      fx.alternative({ from: 'Peter Gibbons <peter@initech-mail.example>', subject: 'TPS reports again' }),
+    );
+    expect(after.body).toMatchObject({ status: 'TICKET_CREATED' });
+    const t = await ticket(after.body.ticket as string);
+    expect(t.requester.email).toBe('peter@initech-mail.example');
+    expect(t.workflow.key).toBe('managed-service');
+    const [peter] = await s.sql<{ name: string; organization_id: string }>(
+      `select name, organization_id from app_user where email = 'peter@initech-mail.example'`,
+    );
+    expect(peter).toEqual({ name: 'Peter Gibbons', organization_id: org!.id });
+  });
+
   /** A second listener on the same server with other options (STARTTLS, DMARC enforced). */
   const otherListener = async (opts: {
     tls?: { key: Buffer; cert: Buffer };

@@ -246,14 +246,20 @@ async function duplicateOf(em: EntityManager, messageId: string): Promise<Inboun
       reason: InboundReason | null;
       ticket_id: string | null;
       comment_id: string | null;
+      reference: string | null;
     }[]
-  >(`select id, status, reason, ticket_id, comment_id from inbound_email where message_id = ?`, [messageId]);
+  >(
+    `select e.id, e.status, e.reason, e.ticket_id, e.comment_id, t.reference
+       from inbound_email e left join ticket t on t.id = e.ticket_id where e.message_id = ?`,
+    [messageId],
+  );
   return {
     id: row!.id,
     status: row!.status,
     reason: row!.reason ?? undefined,
     detail: 'the same Message-ID was received before: nothing done again',
     ticketId: row!.ticket_id ?? undefined,
+    reference: row!.reference ?? undefined,
     commentId: row!.comment_id ?? undefined,
     attachments: 0,
     duplicate: true,
