@@ -573,6 +573,18 @@ describe('inbound email', () => {
     expect(big.status).toBe(413);
   });
 
+  it('counts mail by source and outcome in /metrics', async () => {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    expect(text).toMatch(
+      /docket_inbound_emails_total\{source="SMTP",status="TICKET_CREATED",reason=""\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /docket_inbound_emails_total\{source="HTTP",status="IGNORED",reason="RATE_LIMITED"\} 2/,
+    );
+    expect(text).toMatch(/docket_inbound_emails_total\{source="HTTP",status="DUPLICATE",reason=""\} [1-9]/);
+    expect(text).toMatch(/docket_inbound_email_seconds_count\{source="SMTP"\} [1-9]/);
+  });
+
   it('the same message delivered twice at once makes one ticket (the second waits for the first)', async () => {
     const id = fx.messageId('acme.example');
     const raw = fx.alternative({ from: 'rita@acme.example', subject: 'Twice at once', messageId: id });

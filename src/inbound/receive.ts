@@ -21,6 +21,7 @@ import { createTicket } from '../ticket/create-ticket.js';
 import { addParticipant } from '../ticket/participants.js';
 import { Ticket } from '../ticket/ticket.entity.js';
 import { verifyMail, type AuthVerdict, type DnsResolver } from './mail-auth.js';
+import { inboundEmails, inboundSeconds } from './metrics.js';
 import { parseMessage, type InboundMessage } from './message.js';
 import {
   clip,
@@ -120,6 +121,23 @@ export async function receiveEmail(
   raw: Buffer,
   envelope: Envelope,
 ): Promise<InboundResult> {
+  const started = performance.now();
+  try {
+    const r = await receive(deps, raw, envelope);
+    inboundEmails.inc({
+      source: envelope.source,
+      status: r.duplicate ? 'DUPLICATE' : r.status,
+      reason: r.duplicate ? '' : (r.reason ?? ''),
+    });
+    inboundSeconds.observe({ source: envelope.source }, (performance.now() - started) / 1000);
+    return r;
+  } catch (err) {
+    inboundEmails.inc({ source: envelope.source, status: 'FAILED', reason: '' });
+    throw err;
+  }
+}
+
+async function receive(deps: InboundDeps, raw: Buffer, envelope: Envelope): Promise<InboundResult> {
   const { config, clock } = deps;
   const msg = await parseMessage(raw);
   const verdict: AuthVerdict | undefined =
