@@ -79,6 +79,7 @@ describe('inbound email', () => {
         INBOUND_RATE_PER_HOUR: '20',
         INBOUND_MAX_BYTES: String(2 * 1024 * 1024),
         ATTACHMENT_MAX_BYTES: String(300 * 1024),
+        ATTACHMENT_MAX_TICKET_BYTES: String(1024 * 1024),
       },
     });
     f = flows(s);
@@ -571,6 +572,13 @@ describe('inbound email', () => {
     // Too large for ATTACHMENT_MAX_BYTES: 413, nothing stored.
     const big = await upload('rita@acme.example', 'big.bin', Buffer.alloc(400 * 1024, 1));
     expect(big.status).toBe(413);
+    // ATTACHMENT_MAX_TICKET_BYTES (1 MB here): the fourth file of 290 KB is one too many.
+    const answers: number[] = [];
+    for (let i = 0; i < 4; i++)
+      answers.push(
+        (await upload('rita@acme.example', `part${i}.bin`, Buffer.alloc(290 * 1024, i + 1))).status!,
+      );
+    expect(answers).toEqual([201, 201, 201, 422]);
   });
 
   it('counts mail by source and outcome in /metrics', async () => {
