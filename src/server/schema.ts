@@ -26,6 +26,11 @@ import {
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import {
+  ImportResolver,
+  ImportTicketPayloadResolver,
+  ImportTicketsPayloadResolver,
+} from '../import/import.resolver.js';
 import { CommentAttachmentResolver, TicketAttachmentResolver } from '../attachments/attachment.resolver.js';
 import { InboundResolver, OrganizationDomainsResolver } from '../inbound/inbound.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
@@ -59,6 +64,9 @@ export async function buildDocketSchema(
       PartnerResolver,
       NotifyResolver,
       NotificationMessageResolver,
+      ImportResolver,
+      ImportTicketPayloadResolver,
+      ImportTicketsPayloadResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists
