@@ -145,6 +145,15 @@ const SAMPLES: Record<string, Sample> = {
   },
   'Query.notificationMessages': { query: '{ notificationMessages { id } }', allowed: STAFF },
   'Query.csatMetrics': { query: '{ csatMetrics { rated } }', allowed: STAFF },
+  'Query.inboundEmails': { query: '{ inboundEmails { id } }', allowed: STAFF },
+  'Mutation.createAttachmentUpload': {
+    query: `mutation { createAttachmentUpload(input: { ticketId: "${NOPE}", filename: "a.txt" }) { errors { code } } }`,
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Mutation.setOrganizationEmailDomains': {
+    query: `mutation { setOrganizationEmailDomains(input: { organizationId: "${NOPE}", domains: [] }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
   'Mutation.saveNotificationTemplate': {
     query:
       'mutation { saveNotificationTemplate(input: { key: "matrix", subject: "{{", text: "", html: "" }) { errors { code } } }',

@@ -31,6 +31,8 @@ export type ActorKind =
   | 'SYSTEM';
 
 export type AddCommentInput = {
+  /** Files uploaded with createAttachmentUpload links that this comment takes (docs/INBOUND.md) */
+  attachmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   body: Scalars['String']['input'];
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** An internal note, hidden from requesters (agents only) */
@@ -151,6 +153,43 @@ export type AtRiskTarget = {
   ticket: Ticket;
 };
 
+/** A file on a ticket or a comment (docs/INBOUND.md) */
+export type Attachment = {
+  __typename?: 'Attachment';
+  /** An inline image’s Content-ID (referred to as cid: in the mail) */
+  contentId?: Maybe<Scalars['String']['output']>;
+  /** Sniffed from the content (file-type); application/octet-stream when unknown or active (HTML, SVG) */
+  contentType: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** The file name, without any path */
+  filename: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Internal attachments (of internal notes) are never shown to requesters */
+  internal: Scalars['Boolean']['output'];
+  /** Bytes */
+  size: Scalars['Int']['output'];
+  /** EMAIL or UPLOAD */
+  source: Scalars['String']['output'];
+  /** A signed download link, valid until urlExpiresAt (ATTACHMENT_LINK_TTL_SECONDS) */
+  url: Scalars['String']['output'];
+  urlExpiresAt: Scalars['DateTimeISO']['output'];
+};
+
+/** A signed upload link: PUT the file’s bytes to `url` before `expiresAt`; the answer names the attachment id */
+export type AttachmentUpload = {
+  __typename?: 'AttachmentUpload';
+  expiresAt: Scalars['DateTimeISO']['output'];
+  /** The largest file it takes, in bytes */
+  maxBytes: Scalars['Int']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type AttachmentUploadPayload = {
+  __typename?: 'AttachmentUploadPayload';
+  errors: Array<UserError>;
+  upload?: Maybe<AttachmentUpload>;
+};
+
 export type BreachAction =
   | 'MOVE_TO_TEAM'
   | 'NONE'
@@ -269,6 +308,8 @@ export type ChannelHoursInput = {
 
 export type Comment = Node & {
   __typename?: 'Comment';
+  /** The files of this comment */
+  attachments: Array<Attachment>;
   author?: Maybe<User>;
   authorKind: ActorKind;
   body: Scalars['String']['output'];
@@ -306,6 +347,14 @@ export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   partnerId: Scalars['ID']['input'];
   scopes: Array<ApiKeyScope>;
+};
+
+export type CreateAttachmentUploadInput = {
+  /** The file name (any path is dropped) */
+  filename: Scalars['String']['input'];
+  /** For an internal note (agents only) */
+  internal?: Scalars['Boolean']['input'];
+  ticketId: Scalars['ID']['input'];
 };
 
 export type CreateBusinessCalendarInput = {
@@ -537,6 +586,53 @@ export type ImportTicketsPayload = {
   unchanged: Scalars['Int']['output'];
 };
 
+/** One message received by mail (staff): what became of it and why */
+export type InboundEmail = {
+  __typename?: 'InboundEmail';
+  /** Why, in words; notes such as attachments not kept */
+  detail?: Maybe<Scalars['String']['output']>;
+  from?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  messageId: Scalars['String']['output'];
+  reason?: Maybe<InboundEmailReason>;
+  receivedAt: Scalars['DateTimeISO']['output'];
+  /** Envelope recipients and To addresses */
+  recipients: Array<Scalars['String']['output']>;
+  /** Bytes of the raw message (kept whole) */
+  size: Scalars['Int']['output'];
+  /** SMTP (the built-in listener) or HTTP (the raw-message endpoint) */
+  source: Scalars['String']['output'];
+  status: InboundEmailStatus;
+  subject: Scalars['String']['output'];
+  /** The full text, before quotes and signature were stripped */
+  text?: Maybe<Scalars['String']['output']>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** Why a message was ignored or refused (docs/INBOUND.md) */
+export type InboundEmailReason =
+  | 'AUTH_FAILED'
+  | 'AUTO_REPLY'
+  | 'BOUNCE'
+  | 'BULK'
+  | 'CHANNEL_CLOSED'
+  | 'INVALID'
+  | 'NOT_PERMITTED'
+  | 'NO_SENDER'
+  | 'OWN_ADDRESS'
+  | 'RATE_LIMITED'
+  | 'STAFF_SENDER'
+  | 'TICKET_CLOSED'
+  | 'UNKNOWN_SENDER';
+
+/** What became of a received message: a ticket, a comment, a follow-up ticket; IGNORED (auto-replies, bounces, bulk, loops, rate limit: never answered) or REJECTED (with a reason) */
+export type InboundEmailStatus =
+  | 'COMMENT_ADDED'
+  | 'FOLLOW_UP_CREATED'
+  | 'IGNORED'
+  | 'REJECTED'
+  | 'TICKET_CREATED';
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -558,6 +654,8 @@ export type Mutation = {
   assignTicket: TicketPayload;
   /** Admins: a new key; the payload’s `key` is shown this once */
   createApiKey: ApiKeyPayload;
+  /** A signed upload link for one file of a ticket; then addComment(input: { attachmentIds }) attaches it (docs/INBOUND.md) */
+  createAttachmentUpload: AttachmentUploadPayload;
   /** Admins */
   createBusinessCalendar: BusinessCalendarPayload;
   /** Admins */
@@ -587,6 +685,8 @@ export type Mutation = {
   rotateApiKey: ApiKeyPayload;
   /** Admins: save a template; a template that does not parse or render is refused with its line and column */
   saveNotificationTemplate: NotificationTemplatePayload;
+  /** Admins: the email domains of an organization; unknown senders from them become its requesters by mail (docs/INBOUND.md) */
+  setOrganizationEmailDomains: OrganizationPayload;
   /** Admins: name (or clear) an organization’s lead agent */
   setOrganizationLeadAgent: OrganizationPayload;
   /** Move a ticket to another status of its workflow */
@@ -625,6 +725,11 @@ export type MutationAssignTicketArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateAttachmentUploadArgs = {
+  input: CreateAttachmentUploadInput;
 };
 
 
@@ -701,6 +806,11 @@ export type MutationRotateApiKeyArgs = {
 
 export type MutationSaveNotificationTemplateArgs = {
   input: SaveNotificationTemplateInput;
+};
+
+
+export type MutationSetOrganizationEmailDomainsArgs = {
+  input: SetOrganizationEmailDomainsInput;
 };
 
 
@@ -878,6 +988,8 @@ export type NotificationTrigger =
 
 export type Organization = Node & {
   __typename?: 'Organization';
+  /** Staff: the organization’s email domains (empty for others) */
+  emailDomains: Array<Scalars['String']['output']>;
   /** Global id: pass it to node(id) or to any argument that takes this id */
   id: Scalars['ID']['output'];
   /** The agent who leads this organization’s projects (seed 002); assignment rules may route to them */
@@ -945,6 +1057,8 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
   csatMetrics: Array<CsatGroup>;
+  /** Staff: received mail, newest first, with what became of each and why (filter by status, e.g. [REJECTED, IGNORED]) */
+  inboundEmails: Array<InboundEmail>;
   /** Any object by its global id, under the same read rule as its own query; null when absent or not yours to see */
   node?: Maybe<Node>;
   /** Staff: the latest messages, newest first, optionally by delivery status (FAILED for a dashboard) */
@@ -989,6 +1103,12 @@ export type QueryApiKeysArgs = {
 export type QueryCsatMetricsArgs = {
   filter?: InputMaybe<SlaMetricsFilterInput>;
   groupBy?: SlaMetricsGroupBy;
+};
+
+
+export type QueryInboundEmailsArgs = {
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<Array<InboundEmailStatus>>;
 };
 
 
@@ -1231,6 +1351,12 @@ export type SaveNotificationTemplateInput = {
   text: Scalars['String']['input'];
   /** Only for this workflow; absent: every workflow */
   workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type SetOrganizationEmailDomainsInput = {
+  /** Domains such as acme.example; an empty list clears them */
+  domains: Array<Scalars['String']['input']>;
+  organizationId: Scalars['ID']['input'];
 };
 
 export type SetOrganizationLeadAgentInput = {
@@ -1698,6 +1824,8 @@ export type Ticket = Node & {
   /** Moves the viewer may make from the current status */
   allowedTransitions: Array<AllowedTransition>;
   assignee?: Maybe<User>;
+  /** Every attachment of the ticket the viewer may see (of its comments, and of the mail that opened it) */
+  attachments: Array<Attachment>;
   category: Scalars['String']['output'];
   channel: Channel;
   /** Comments the viewer can see */
@@ -1811,6 +1939,8 @@ export type TicketEventFilter = {
 
 export type TicketEventType =
   | 'COMMENT_ADDED'
+  | 'EMAIL_RECEIVED'
+  | 'EMAIL_REJECTED'
   | 'FOLLOW_UP_OPENED'
   | 'NOTIFICATION_FAILED'
   | 'PARTICIPANT_ADDED'

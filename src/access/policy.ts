@@ -81,6 +81,10 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Mutation.followTicket': STAFF,
   'Mutation.unfollowTicket': STAFF,
   'Mutation.rateTicket': PEOPLE,
+  // Inbound mail (src/inbound, docs/INBOUND.md).
+  'Query.inboundEmails': STAFF,
+  'Mutation.setOrganizationEmailDomains': ADMIN,
+  'Mutation.createAttachmentUpload': withPartner(PEOPLE, 'comments:write'),
   'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.queueStats': STAFF,

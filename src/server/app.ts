@@ -32,6 +32,9 @@ import { watchPool } from '../db/pool-metrics.js';
 import { mountBrowserPages } from '../ops/browser-pages.js';
 import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
 import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
+import { attachmentRouter } from '../attachments/http-routes.js';
+import { PgAttachmentStore, type AttachmentStore } from '../attachments/store.js';
+import { inboundRouter } from '../inbound/http-endpoint.js';
 
 export interface AppDeps {
   config: Config;
@@ -42,6 +45,8 @@ export interface AppDeps {
   schema: GraphQLSchema;
   clock: Clock;
   logger: Logger;
+  /** Where attachment contents are kept (default: PostgreSQL). */
+  attachmentStore?: AttachmentStore;
 }
 
 export interface RunningServer {
@@ -288,6 +293,25 @@ export async function startServer(
 
   // The landing page of satisfaction-survey links (src/notify/survey-page.ts).
   app.use('/satisfaction', surveyRouter({ config, orm, clock: deps.clock, logger }));
+  // Signed attachment downloads, and raw mail by HTTP when INBOUND_HTTP_TOKEN is set (docs/INBOUND.md).
+  const attachmentStore = deps.attachmentStore ?? new PgAttachmentStore();
+  app.use(
+    '/attachments',
+    attachmentRouter({ orm, config: config.attachments, store: attachmentStore, clock: deps.clock, logger }),
+  );
+  if (config.inbound.httpToken)
+    app.use(
+      '/inbound',
+      (_req, res, next) => (health.up ? next() : unreachable(res)),
+      inboundRouter({
+        em: orm.em,
+        config,
+        clock: deps.clock,
+        logger,
+        store: attachmentStore,
+        scheduler: deps.scheduler,
+      }),
+    );
 
   app.use(
     '/graphql',

@@ -31,6 +31,8 @@ import {
   ImportTicketPayloadResolver,
   ImportTicketsPayloadResolver,
 } from '../import/import.resolver.js';
+import { CommentAttachmentResolver, TicketAttachmentResolver } from '../attachments/attachment.resolver.js';
+import { InboundResolver, OrganizationDomainsResolver } from '../inbound/inbound.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 import { tracingEnabled } from '../ops/trace.js';
@@ -44,6 +46,10 @@ export async function buildDocketSchema(
   const schema = await buildSchema({
     resolvers: [
       TicketResolver,
+      TicketAttachmentResolver,
+      CommentAttachmentResolver,
+      InboundResolver,
+      OrganizationDomainsResolver,
       UserResolver,
       TeamResolver,
       OrganizationResolver,

@@ -172,7 +172,13 @@ export class TicketResolver {
     const c = authed(ctx);
     const payload = await mutate(async () => {
       const result = await inTransaction(c, (ctx) =>
-        addComment(ctx, { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') }),
+        addComment(ctx, {
+          ...input,
+          ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+          attachmentIds: input.attachmentIds?.map((id, i) =>
+            parseId('Attachment', id, `attachmentIds[${i}]`),
+          ),
+        }),
       );
       return {
         ticket: result.ticket as unknown as TicketType,
