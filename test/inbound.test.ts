@@ -343,6 +343,34 @@ describe('inbound email', () => {
     expect((await ticket(t.reference)).status.key).toBe('closed');
   });
 
+  it('a reply the workflow refuses (001: Closed is final) is recorded REJECTED with EMAIL_REJECTED on the ticket', async () => {
+    const t = await f.create(AGENT, {
+      requesterId: await userId('sofia@globex.example'),
+      subject: 'Final one',
+      description: 'x',
+      channel: 'EMAIL',
+    });
+    await f.move(AGENT, t.id, 'l1_in_progress');
+    await f.move(AGENT, t.id, 'waiting_on_seller');
+    await f.move('admin@docket.local', t.id, 'closed', 'No answer');
+    const reply = fx.messageId('globex.example');
+    const r = await post(
+      fx.gmailReply(
+        { from: 'sofia@globex.example', subject: `Re: [${t.reference}] Final one`, messageId: reply },
+        'Late answer.',
+      ),
+    );
+    expect(r.body).toMatchObject({ status: 'REJECTED', reason: 'TICKET_CLOSED', ticket: t.reference });
+    const after = await ticket(t.reference);
+    expect(after.status.key).toBe('closed');
+    expect(after.comments.edges).toHaveLength(0);
+    expect(after.events.find((e) => e.type === 'EMAIL_REJECTED')!.payload).toMatchObject({
+      reason: 'TICKET_CLOSED',
+      from: 'sofia@globex.example',
+      messageId: reply,
+    });
+  });
+
   it('a sender with no right to the ticket gets a new ticket of their own, never a comment on it; an unknown domain is refused', async () => {
     const t = await f.create(AGENT, {
       requesterId: await userId('rita@acme.example'),
