@@ -279,70 +279,38 @@ async function main(): Promise<void> {
 }
 
 /**
- * Last, after main() closed its server and database: the timer bench starts a fresh database per size
- * (embedded, or `docket_bench_timers` on BENCH_DATABASE_URL) and runs Agenda in this process.
+ * The sections after main() closed its server and database, in order, each with its own database (and,
+ * for realtime, its own server processes). `BENCH_<KEY>=0` skips one.
  */
-async function timers(): Promise<void> {
-  console.log('');
-  if (process.env.BENCH_TIMERS === '0') {
-    console.log('Timer precision: skipped (BENCH_TIMERS=0)');
-    return;
-  }
-  log('timer precision (about 8 minutes; BENCH_TIMERS=0 skips it)…');
-  console.log(await runTimerBench());
-}
+const SECTIONS: { key: string; title: string; duration: string; run: () => Promise<string> }[] = [
+  // The timer bench starts a fresh database per size (embedded, or `docket_bench_timers` on
+  // BENCH_DATABASE_URL) and runs Agenda in this process.
+  { key: 'TIMERS', title: 'Timer precision', duration: 'about 8 minutes', run: runTimerBench },
+  { key: 'REALTIME', title: 'Realtime subscriptions', duration: 'about 2 minutes', run: runRealtimeBench },
+  // commit → SMTP latency, and writes with notifications on against off
+  { key: 'NOTIFY', title: 'Notifications', duration: 'about 2 minutes', run: runNotifyBench },
+  // addComment and transitionTicket against a floor of the same SQL
+  { key: 'WRITE', title: 'Write path', duration: 'about a minute', run: runWriteBench },
+  // mail → tickets against createTicket, and reply latency
+  { key: 'INBOUND', title: 'Inbound mail', duration: 'about a minute', run: runInboundBench },
+];
 
-/** Then the realtime bench (its own database and server processes; BENCH_REALTIME=0 skips it). */
-async function realtime(): Promise<void> {
-  console.log('');
-  if (process.env.BENCH_REALTIME === '0') {
-    console.log('Realtime subscriptions: skipped (BENCH_REALTIME=0)');
-    return;
+async function sections(): Promise<void> {
+  for (const section of SECTIONS) {
+    console.log('');
+    const skip = `BENCH_${section.key}=0`;
+    if (process.env[`BENCH_${section.key}`] === '0') {
+      console.log(`${section.title}: skipped (${skip})`);
+      continue;
+    }
+    log(`${section.title.toLowerCase()} (${section.duration}; ${skip} skips it)…`);
+    console.log(await section.run());
   }
-  log('realtime subscriptions (about 2 minutes; BENCH_REALTIME=0 skips it)…');
-  console.log(await runRealtimeBench());
-}
-
-/** Then notifications: commit → SMTP latency, and writes with notifications on against off (BENCH_NOTIFY=0 skips it). */
-async function notify(): Promise<void> {
-  console.log('');
-  if (process.env.BENCH_NOTIFY === '0') {
-    console.log('Notifications: skipped (BENCH_NOTIFY=0)');
-    return;
-  }
-  log('notifications (about 2 minutes; BENCH_NOTIFY=0 skips it)…');
-  console.log(await runNotifyBench());
-}
-
-/** Then the write path against its floor (BENCH_WRITE=0 skips it). */
-async function write(): Promise<void> {
-  console.log('');
-  if (process.env.BENCH_WRITE === '0') {
-    console.log('Write path: skipped (BENCH_WRITE=0)');
-    return;
-  }
-  log('write path (about a minute; BENCH_WRITE=0 skips it)…');
-  console.log(await runWriteBench());
-}
-
-/** Then inbound mail: mail → tickets against createTicket, and reply latency (BENCH_INBOUND=0 skips it). */
-async function inbound(): Promise<void> {
-  console.log('');
-  if (process.env.BENCH_INBOUND === '0') {
-    console.log('Inbound mail: skipped (BENCH_INBOUND=0)');
-    return;
-  }
-  log('inbound mail (about a minute; BENCH_INBOUND=0 skips it)…');
-  console.log(await runInboundBench());
 }
 
 const started = performance.now();
 main()
-  .then(timers)
-  .then(realtime)
-  .then(notify)
-  .then(write)
-  .then(inbound)
+  .then(sections)
   .then(
     () => {
       console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);

@@ -34,6 +34,7 @@ import { openBenchDatabase, type BenchDatabase } from './database.js';
 import { LoadGenerator, type LoadChain, type LoadRequest, type RoundStats } from './load.js';
 import { fmt, median, numberFromEnv, table } from './stats.js';
 import { PgMeter } from './timers-meter.js';
+import { runAlone } from './alone.js';
 
 const GOAL_RATIO = 0.5;
 const GOAL_STATEMENTS = 5;
@@ -403,16 +404,4 @@ function formatWriteReport(results: WriteResult[]): string {
   return out.join('\n');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runWriteBench().then(
-    (report) => {
-      console.log('');
-      console.log(report);
-      process.exit(0);
-    },
-    (err: Error) => {
-      console.error(`[write] FAILED: ${err.stack ?? err.message}`);
-      process.exit(1);
-    },
-  );
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runAlone(runWriteBench);
