@@ -8,6 +8,21 @@ export interface LoadRequest {
   body: string;
   concurrency: number;
   durationMs: number;
+  /** Bodies sent in turn instead of `body` (e.g. one per ticket, so requests do not queue on one row). */
+  bodies?: string[];
+  /**
+   * Status changes that carry the version they expect: lane k moves the tickets at k, k + concurrency, …
+   * in turn between two statuses, each request with the version the last answer gave. The state after
+   * the round comes back in the result, for the next round.
+   */
+  chain?: LoadChain;
+}
+
+/** See LoadRequest.chain. `query` takes `$i: { ticketId, to, expectedVersion }`. */
+export interface LoadChain {
+  query: string;
+  statuses: [string, string];
+  tickets: { id: string; version: number; next: 0 | 1 }[];
 }
 
 export interface LoadResult {
@@ -19,9 +34,13 @@ export interface LoadResult {
   elapsedMs: number;
   /** Latencies of the successful requests in ms, sorted. */
   latencies: Float64Array;
+  /** With a chain: its tickets' versions after the round. */
+  chain?: LoadChain;
 }
 
 export interface RoundStats {
+  /** With a chain: its state after the round. */
+  chain?: LoadChain;
   rps: number;
   p50: number;
   p99: number;
@@ -51,6 +70,7 @@ export class LoadGenerator {
           errors: msg.errors,
           firstError: msg.firstError,
           bytesPerResponse: n ? msg.bytes / n : 0,
+          chain: msg.chain,
         });
       });
       this.worker.postMessage(job);

@@ -1,7 +1,7 @@
 /**
  * Seeding for the timer bench (bench/timers.ts), with plain SQL: tickets waiting in the agency desk's
- * Pending status, one pending `ticket_timer` row each, and the matching Agenda job rows written
- * straight into `agenda_jobs` (as `DeadlineScheduler.sync` would have left them: name
+ * Pending status, one pending `ticket_timer` row each, and the Agenda job rows of those due within the
+ * scheduler's horizon written straight into `agenda_jobs` (as `DeadlineScheduler.sync` would have left them: name
  * 'workflow-timer', type 'normal', priority 0, next_run_at = the timer's fire_at, data {ticketId}).
  */
 import { randomUUID } from 'node:crypto';
@@ -92,13 +92,15 @@ export interface TimerRows {
 }
 
 /**
- * One pending ticket_timer row per ticket (entered Pending `after` before it fires) and its Agenda job
- * row, in one transaction.
+ * One pending ticket_timer row per ticket (entered Pending `after` before it fires) and, for the timers
+ * due by `horizonAt` (epoch ms), its Agenda job row, in one transaction; then the promoter's mark at
+ * `horizonAt`: the state the scheduler's sync and promoter leave (docs/SCHEDULER.md, "The horizon").
  */
 export async function insertTimersAndJobs(
   client: pg.ClientBase,
   wf: TimerWorkflow,
   sets: TimerRows[],
+  horizonAt: number,
 ): Promise<void> {
   await client.query('begin');
   try {
@@ -111,6 +113,7 @@ export async function insertTimersAndJobs(
           s.timer.index,
           wf.status,
           s.timer.after,
+          new Date(horizonAt),
         ];
         await client.query(
           `with f as (
@@ -121,11 +124,17 @@ export async function insertTimersAndJobs(
              select gen_random_uuid(), ticket_id, $3, $4, fire_at - $5::interval, fire_at, 0 from f
            )
            insert into agenda_jobs (name, priority, next_run_at, type, data)
-           select 'workflow-timer', 0, fire_at, 'normal', jsonb_build_object('ticketId', ticket_id) from f`,
+           select 'workflow-timer', 0, fire_at, 'normal', jsonb_build_object('ticketId', ticket_id) from f
+            where fire_at <= $6`,
           params,
         );
       }
     }
+    await client.query(
+      `insert into scheduler_state (id, promoted_until) values (1, $1)
+       on conflict (id) do update set promoted_until = excluded.promoted_until`,
+      [new Date(horizonAt)],
+    );
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch(() => {});

@@ -11,8 +11,10 @@ import { Migration20261130090000Resilience } from './Migration20261130090000Resi
 import { Migration20261130110000LeadAgent } from './Migration20261130110000LeadAgent.js';
 import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.js';
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
-import { Migration20261130160000CredentialChanges } from './Migration20261130160000CredentialChanges.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
+import { Migration20261130140000SchedulerHorizon } from './Migration20261130140000SchedulerHorizon.js';
+import { Migration20261130150000Import } from './Migration20261130150000Import.js';
+import { Migration20261130160000CredentialChanges } from './Migration20261130160000CredentialChanges.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -32,5 +34,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130130000Outbox', class: Migration20261130130000Outbox },
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
+  { name: 'Migration20261130140000SchedulerHorizon', class: Migration20261130140000SchedulerHorizon },
+  { name: 'Migration20261130150000Import', class: Migration20261130150000Import },
   { name: 'Migration20261130160000CredentialChanges', class: Migration20261130160000CredentialChanges },
 ];

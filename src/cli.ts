@@ -78,6 +78,7 @@ async function createScheduler(
     processEveryMs: config.scheduler.pollMs,
     lockLifetimeMs: config.scheduler.lockLifetimeMs,
     lockLimit: config.scheduler.lockLimit,
+    horizonMs: config.scheduler.horizonMs,
     health: db.health,
   });
   logger.info(

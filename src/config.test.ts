@@ -15,7 +15,12 @@ const fails = (env: Record<string, string>) => {
 describe('loadConfig', () => {
   it('takes the defaults, including the scheduler’s and the realtime ones', () => {
     const c = loadConfig(base);
-    expect(c.scheduler).toEqual({ pollMs: 1000, lockLifetimeMs: 60_000, lockLimit: 300 });
+    expect(c.scheduler).toEqual({
+      pollMs: 1000,
+      lockLifetimeMs: 60_000,
+      lockLimit: 300,
+      horizonMs: 60_000,
+    });
     expect(c.realtime).toEqual({
       pollMs: 2000,
       maxBuffered: 1000,

@@ -65,6 +65,11 @@ const schema = z.object({
     .int()
     .min(1, 'must be at least 1')
     .default(SCHEDULER_DEFAULTS.lockLimit),
+  SCHEDULER_HORIZON_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(4000, 'must be at least 4000')
+    .default(SCHEDULER_DEFAULTS.horizonMs),
   REALTIME_POLL_MS: z.coerce
     .number({ message: 'must be a number of milliseconds' })
     .int()
@@ -246,7 +251,13 @@ export interface Config {
   mongoUrl?: string;
   /** Whether `serve` also runs the scheduler (off: API only; a `worker` runs it). */
   schedulerInProcess: boolean;
-  scheduler: { pollMs: number; lockLifetimeMs: number; lockLimit: number };
+  scheduler: {
+    pollMs: number;
+    lockLifetimeMs: number;
+    lockLimit: number;
+    /** Deadlines due within this (ms) are in the job store; later ones are promoted as they come near. */
+    horizonMs: number;
+  };
   /** Request limits: see docs/ACCESS.md. Rate limits are operations per minute (0: off). */
   limits: {
     maxDepth: number;
@@ -390,6 +401,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.SCHEDULER_POLL_MS,
       lockLifetimeMs: e.SCHEDULER_LOCK_LIFETIME_MS,
       lockLimit: e.SCHEDULER_LOCK_LIMIT,
+      horizonMs: e.SCHEDULER_HORIZON_MS,
     },
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,

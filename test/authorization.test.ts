@@ -62,6 +62,16 @@ const SAMPLES: Record<string, Sample> = {
     query: `mutation { addComment(input: { ticketId: "${NOPE}", body: "x" }) { errors { code } } }`,
     allowed: PEOPLE_AND_PARTNER,
   },
+  'Mutation.importTicket': {
+    query:
+      'mutation { importTicket(input: { externalId: "", createdAt: "2026-01-01T00:00:00Z", subject: "x", description: "x", channel: API }) { errors { code } } }',
+    allowed: ['admin', 'partner'],
+  },
+  'Mutation.importTickets': {
+    query:
+      'mutation { importTickets(input: { tickets: [{ externalId: "", createdAt: "2026-01-01T00:00:00Z", subject: "x", description: "x", channel: API }] }) { errors { code } results { errors { code } } } }',
+    allowed: ['admin', 'partner'],
+  },
   'Mutation.transitionTicket': {
     query: `mutation { transitionTicket(input: { ticketId: "${NOPE}", to: "x", expectedVersion: 1 }) { errors { code } } }`,
     allowed: PEOPLE,

@@ -101,6 +101,8 @@ export type ApiKeyScope =
   | 'COMMENTS_WRITE'
   /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets */
   | 'EVENTS_SUBSCRIBE'
+  /** import: import history from another help desk (importTicket, importTickets); the tickets then belong to the partner */
+  | 'IMPORT'
   /** tickets:read: read the partner’s tickets (ticket, tickets, node) */
   | 'TICKETS_READ'
   /** tickets:write: open tickets (createTicket), which then belong to the partner */
@@ -432,6 +434,109 @@ export type HolidayInput = {
   yearly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Who wrote an imported comment */
+export type ImportAuthorKind =
+  /** Staff: the agent or admin named by authorEmail, or an agent no longer known */
+  | 'AGENT'
+  /** The importing partner platform (partner keys only) */
+  | 'PARTNER'
+  /** The ticket’s requester */
+  | 'REQUESTER';
+
+export type ImportCommentInput = {
+  /** When it was written: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** AGENT only: the agent or admin, by email (must exist in Docket) */
+  authorEmail?: InputMaybe<Scalars['String']['input']>;
+  authorKind: ImportAuthorKind;
+  /** At most 50,000 characters */
+  body: Scalars['String']['input'];
+  /** An internal note (AGENT only) */
+  internal?: Scalars['Boolean']['input'];
+};
+
+export type ImportStatusChangeInput = {
+  /** When it happened: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** The agent or admin who made it, by email (must exist); default: the importer */
+  byEmail?: InputMaybe<Scalars['String']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** A status key of the ticket’s workflow, reachable from the previous one */
+  to: Scalars['String']['input'];
+};
+
+export type ImportTicketInput = {
+  /** Admins only: the assigned agent or admin, by email */
+  assigneeEmail?: InputMaybe<Scalars['String']['input']>;
+  /** Admins only; otherwise set from the text */
+  category?: InputMaybe<Scalars['String']['input']>;
+  channel: Channel;
+  /** In the order they were written */
+  comments?: InputMaybe<Array<ImportCommentInput>>;
+  /** When the ticket was opened there (not in the future) */
+  createdAt: Scalars['DateTimeISO']['input'];
+  /** At most 20,000 characters */
+  description: Scalars['String']['input'];
+  /** The ticket’s id in the help desk it comes from (1–200 characters): importing it again is recognised */
+  externalId: Scalars['String']['input'];
+  /** Defaults to the plan’s priority, then MEDIUM */
+  priority?: InputMaybe<Priority>;
+  /** Instead of requesterId: the requester by email, created on first sight */
+  requesterEmail?: InputMaybe<Scalars['String']['input']>;
+  requesterId?: InputMaybe<Scalars['ID']['input']>;
+  requesterName?: InputMaybe<Scalars['String']['input']>;
+  /** In the order they happened, starting from the workflow’s initial status */
+  statusChanges?: InputMaybe<Array<ImportStatusChangeInput>>;
+  /** At most 200 characters */
+  subject: Scalars['String']['input'];
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Admins only */
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  /** Admins only: the workflow to use */
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ImportTicketPayload = {
+  __typename?: 'ImportTicketPayload';
+  /** True: imported now. False: this external id was imported before with the same history (nothing written) or the import failed */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written */
+  errors: Array<UserError>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** One item of an importTickets batch */
+export type ImportTicketResult = {
+  __typename?: 'ImportTicketResult';
+  /** True: imported now; false: found imported before, or refused */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written; fields are named tickets[index].… */
+  errors: Array<UserError>;
+  externalId: Scalars['String']['output'];
+  /** The item’s position in `tickets` */
+  index: Scalars['Int']['output'];
+  ticket?: Maybe<Ticket>;
+};
+
+export type ImportTicketsInput = {
+  /** At most 1,000 tickets */
+  tickets: Array<ImportTicketInput>;
+};
+
+export type ImportTicketsPayload = {
+  __typename?: 'ImportTicketsPayload';
+  /** Tickets imported by this call */
+  created: Scalars['Int']['output'];
+  /** Problems with the batch as a whole (too many tickets): then nothing was imported */
+  errors: Array<UserError>;
+  /** Tickets refused (see their errors) */
+  failed: Scalars['Int']['output'];
+  /** One per ticket, in order */
+  results: Array<ImportTicketResult>;
+  /** Tickets found imported before with the same history */
+  unchanged: Scalars['Int']['output'];
+};
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -468,6 +573,10 @@ export type Mutation = {
   escalateTicket: TicketPayload;
   /** Staff: follow a ticket (receive its FOLLOWERS notifications) */
   followTicket: TicketPayload;
+  /** Admins and partners (scope import): one ticket from another help desk, with its history at its original times (docs/IMPORT.md) */
+  importTicket: ImportTicketPayload;
+  /** Admins and partners (scope import): up to 1,000 tickets with their histories, each imported on its own; refused items are reported, the others imported */
+  importTickets: ImportTicketsPayload;
   /** The requester rates the ticket’s open satisfaction survey, or changes the rating until it closes */
   rateTicket: RateTicketPayload;
   /** Remove a participant (CC) */
@@ -557,6 +666,16 @@ export type MutationEscalateTicketArgs = {
 
 export type MutationFollowTicketArgs = {
   ticketId: Scalars['ID']['input'];
+};
+
+
+export type MutationImportTicketArgs = {
+  input: ImportTicketInput;
+};
+
+
+export type MutationImportTicketsArgs = {
+  input: ImportTicketsInput;
 };
 
 
@@ -1127,6 +1246,8 @@ export type SlaAlert = {
   breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Warnings: when the target falls due */
   dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** A warning or breach found in history imported from another help desk (docs/IMPORT.md): only in replays (`after`), never live */
+  imported: Scalars['Boolean']['output'];
   kind: SlaAlertKind;
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Warnings: the share of the target elapsed (%) */
@@ -1586,6 +1707,8 @@ export type Ticket = Node & {
   description: Scalars['String']['output'];
   /** This ticket’s events the viewer may see, oldest first */
   events: Array<TicketEvent>;
+  /** Imported tickets (importTickets): the ticket’s id in the help desk it came from */
+  externalId?: Maybe<Scalars['String']['output']>;
   /** When an agent first replied in public */
   firstRespondedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Staff: agents following the ticket (empty for others) */
@@ -1661,6 +1784,8 @@ export type TicketEvent = {
   actorKind: ActorKind;
   /** Audit (staff only): the API key a partner acted with (global id of an ApiKey) */
   apiKeyId?: Maybe<Scalars['ID']['output']>;
+  /** Written by importTicket(s): history from another help desk, at its original time. Present in the log and in replays (`after`), never pushed to live subscribers or notified */
+  imported: Scalars['Boolean']['output'];
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Small, type-specific: ids and changed values */
   payload: Scalars['JSONObject']['output'];

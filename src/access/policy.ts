@@ -50,6 +50,9 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Query.apiKeys': ADMIN,
   'Mutation.createTicket': withPartner(PEOPLE, 'tickets:write'),
   'Mutation.addComment': withPartner(PEOPLE, 'comments:write'),
+  // Importing history from another help desk (src/import, docs/IMPORT.md).
+  'Mutation.importTicket': withPartner(ADMIN, 'import'),
+  'Mutation.importTickets': withPartner(ADMIN, 'import'),
   'Mutation.transitionTicket': PEOPLE,
   'Mutation.updateTicket': PEOPLE,
   'Mutation.assignTicket': STAFF,

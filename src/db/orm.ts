@@ -22,6 +22,8 @@ export const FOREIGN_TABLES = [
   'notification_message',
   'notification_template',
   'satisfaction_survey',
+  // The scheduler's promoter mark (src/scheduler).
+  'scheduler_state',
 ];
 
 /**

@@ -68,7 +68,9 @@ export class Notifications {
         logger: o.logger,
         pollMs: o.config.realtime.pollMs,
         handle: async (tx, events) => {
-          await deriveNotifications(tx, events, n, o.clock.now());
+          // Imported history (src/import) happened elsewhere, long ago: nobody is told of it again.
+          const live = events.filter((e) => !e.imported);
+          if (live.length) await deriveNotifications(tx, live, n, o.clock.now());
         },
         afterCommit: () => this.dispatcher.kick(NOTIFY_QUEUE),
       });

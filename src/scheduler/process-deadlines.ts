@@ -162,3 +162,41 @@ export async function ticketsWithDeadlines(em: EntityManager): Promise<string[]>
   );
   return rows.map((r) => r.ticket_id);
 }
+
+/**
+ * Tickets with a pending deadline in (from, until], for the promoter: three index range scans
+ * (ticket_timer_fire_idx, ticket_sla_target_warning_idx, ticket_sla_target_due_idx), so the cost grows
+ * with the deadlines in the window, not with all pending. `from` undefined: from the beginning.
+ */
+export async function ticketsDueBetween(
+  em: EntityManager,
+  from: Date | undefined,
+  until: Date,
+): Promise<string[]> {
+  const lo = (from ?? new Date(0)).toISOString();
+  const hi = until.toISOString();
+  const rows = await em.execute<{ ticket_id: string }[]>(
+    `select ticket_id from ticket_timer where fire_at > ? and fire_at <= ?
+     union select ticket_id from ticket_sla_target where state = 'ACTIVE' and next_warning_at > ? and next_warning_at <= ?
+     union select ticket_id from ticket_sla_target where state = 'ACTIVE' and due_at > ? and due_at <= ?`,
+    [lo, hi, lo, hi, lo, hi],
+  );
+  return rows.map((r) => r.ticket_id);
+}
+
+/** The instant up to which the promoter has given deadlines their jobs (undefined before its first run). */
+export async function promotedUntil(em: EntityManager): Promise<Date | undefined> {
+  const [row] = await em.execute<{ promoted_until: string | Date }[]>(
+    `select promoted_until from scheduler_state where id = 1`,
+  );
+  return row ? new Date(row.promoted_until) : undefined;
+}
+
+/** Moves the promoter's mark forward (never back: two promoters racing keep the later mark). */
+export async function setPromotedUntil(em: EntityManager, until: Date): Promise<void> {
+  await em.execute(
+    `insert into scheduler_state (id, promoted_until) values (1, ?)
+     on conflict (id) do update set promoted_until = greatest(scheduler_state.promoted_until, excluded.promoted_until)`,
+    [until.toISOString()],
+  );
+}

@@ -26,6 +26,11 @@ import {
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import {
+  ImportResolver,
+  ImportTicketPayloadResolver,
+  ImportTicketsPayloadResolver,
+} from '../import/import.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 import { tracingEnabled } from '../ops/trace.js';
@@ -54,6 +59,9 @@ export async function buildDocketSchema(
       PartnerResolver,
       NotifyResolver,
       NotificationMessageResolver,
+      ImportResolver,
+      ImportTicketPayloadResolver,
+      ImportTicketsPayloadResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists

@@ -101,6 +101,8 @@ export type ApiKeyScope =
   | 'COMMENTS_WRITE'
   /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets */
   | 'EVENTS_SUBSCRIBE'
+  /** import: import history from another help desk (importTicket, importTickets); the tickets then belong to the partner */
+  | 'IMPORT'
   /** tickets:read: read the partner’s tickets (ticket, tickets, node) */
   | 'TICKETS_READ'
   /** tickets:write: open tickets (createTicket), which then belong to the partner */
@@ -432,6 +434,109 @@ export type HolidayInput = {
   yearly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Who wrote an imported comment */
+export type ImportAuthorKind =
+  /** Staff: the agent or admin named by authorEmail, or an agent no longer known */
+  | 'AGENT'
+  /** The importing partner platform (partner keys only) */
+  | 'PARTNER'
+  /** The ticket’s requester */
+  | 'REQUESTER';
+
+export type ImportCommentInput = {
+  /** When it was written: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** AGENT only: the agent or admin, by email (must exist in Docket) */
+  authorEmail?: InputMaybe<Scalars['String']['input']>;
+  authorKind: ImportAuthorKind;
+  /** At most 50,000 characters */
+  body: Scalars['String']['input'];
+  /** An internal note (AGENT only) */
+  internal?: Scalars['Boolean']['input'];
+};
+
+export type ImportStatusChangeInput = {
+  /** When it happened: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** The agent or admin who made it, by email (must exist); default: the importer */
+  byEmail?: InputMaybe<Scalars['String']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** A status key of the ticket’s workflow, reachable from the previous one */
+  to: Scalars['String']['input'];
+};
+
+export type ImportTicketInput = {
+  /** Admins only: the assigned agent or admin, by email */
+  assigneeEmail?: InputMaybe<Scalars['String']['input']>;
+  /** Admins only; otherwise set from the text */
+  category?: InputMaybe<Scalars['String']['input']>;
+  channel: Channel;
+  /** In the order they were written */
+  comments?: InputMaybe<Array<ImportCommentInput>>;
+  /** When the ticket was opened there (not in the future) */
+  createdAt: Scalars['DateTimeISO']['input'];
+  /** At most 20,000 characters */
+  description: Scalars['String']['input'];
+  /** The ticket’s id in the help desk it comes from (1–200 characters): importing it again is recognised */
+  externalId: Scalars['String']['input'];
+  /** Defaults to the plan’s priority, then MEDIUM */
+  priority?: InputMaybe<Priority>;
+  /** Instead of requesterId: the requester by email, created on first sight */
+  requesterEmail?: InputMaybe<Scalars['String']['input']>;
+  requesterId?: InputMaybe<Scalars['ID']['input']>;
+  requesterName?: InputMaybe<Scalars['String']['input']>;
+  /** In the order they happened, starting from the workflow’s initial status */
+  statusChanges?: InputMaybe<Array<ImportStatusChangeInput>>;
+  /** At most 200 characters */
+  subject: Scalars['String']['input'];
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Admins only */
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  /** Admins only: the workflow to use */
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ImportTicketPayload = {
+  __typename?: 'ImportTicketPayload';
+  /** True: imported now. False: this external id was imported before with the same history (nothing written) or the import failed */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written */
+  errors: Array<UserError>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** One item of an importTickets batch */
+export type ImportTicketResult = {
+  __typename?: 'ImportTicketResult';
+  /** True: imported now; false: found imported before, or refused */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written; fields are named tickets[index].… */
+  errors: Array<UserError>;
+  externalId: Scalars['String']['output'];
+  /** The item’s position in `tickets` */
+  index: Scalars['Int']['output'];
+  ticket?: Maybe<Ticket>;
+};
+
+export type ImportTicketsInput = {
+  /** At most 1,000 tickets */
+  tickets: Array<ImportTicketInput>;
+};
+
+export type ImportTicketsPayload = {
+  __typename?: 'ImportTicketsPayload';
+  /** Tickets imported by this call */
+  created: Scalars['Int']['output'];
+  /** Problems with the batch as a whole (too many tickets): then nothing was imported */
+  errors: Array<UserError>;
+  /** Tickets refused (see their errors) */
+  failed: Scalars['Int']['output'];
+  /** One per ticket, in order */
+  results: Array<ImportTicketResult>;
+  /** Tickets found imported before with the same history */
+  unchanged: Scalars['Int']['output'];
+};
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -468,6 +573,10 @@ export type Mutation = {
   escalateTicket: TicketPayload;
   /** Staff: follow a ticket (receive its FOLLOWERS notifications) */
   followTicket: TicketPayload;
+  /** Admins and partners (scope import): one ticket from another help desk, with its history at its original times (docs/IMPORT.md) */
+  importTicket: ImportTicketPayload;
+  /** Admins and partners (scope import): up to 1,000 tickets with their histories, each imported on its own; refused items are reported, the others imported */
+  importTickets: ImportTicketsPayload;
   /** The requester rates the ticket’s open satisfaction survey, or changes the rating until it closes */
   rateTicket: RateTicketPayload;
   /** Remove a participant (CC) */
@@ -557,6 +666,16 @@ export type MutationEscalateTicketArgs = {
 
 export type MutationFollowTicketArgs = {
   ticketId: Scalars['ID']['input'];
+};
+
+
+export type MutationImportTicketArgs = {
+  input: ImportTicketInput;
+};
+
+
+export type MutationImportTicketsArgs = {
+  input: ImportTicketsInput;
 };
 
 
@@ -1127,6 +1246,8 @@ export type SlaAlert = {
   breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Warnings: when the target falls due */
   dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** A warning or breach found in history imported from another help desk (docs/IMPORT.md): only in replays (`after`), never live */
+  imported: Scalars['Boolean']['output'];
   kind: SlaAlertKind;
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Warnings: the share of the target elapsed (%) */
@@ -1586,6 +1707,8 @@ export type Ticket = Node & {
   description: Scalars['String']['output'];
   /** This ticket’s events the viewer may see, oldest first */
   events: Array<TicketEvent>;
+  /** Imported tickets (importTickets): the ticket’s id in the help desk it came from */
+  externalId?: Maybe<Scalars['String']['output']>;
   /** When an agent first replied in public */
   firstRespondedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Staff: agents following the ticket (empty for others) */
@@ -1661,6 +1784,8 @@ export type TicketEvent = {
   actorKind: ActorKind;
   /** Audit (staff only): the API key a partner acted with (global id of an ApiKey) */
   apiKeyId?: Maybe<Scalars['ID']['output']>;
+  /** Written by importTicket(s): history from another help desk, at its original time. Present in the log and in replays (`after`), never pushed to live subscribers or notified */
+  imported: Scalars['Boolean']['output'];
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Small, type-specific: ids and changed values */
   payload: Scalars['JSONObject']['output'];
@@ -2019,6 +2144,27 @@ type ErrorFields_TransitionNotAllowedUserError_Fragment = { __typename: 'Transit
 
 export type ErrorFieldsFragment = ErrorFields_ChannelClosedUserError_Fragment | ErrorFields_ConflictUserError_Fragment | ErrorFields_InvalidInputUserError_Fragment | ErrorFields_NotFoundError_Fragment | ErrorFields_NotPermittedError_Fragment | ErrorFields_ReasonRequiredUserError_Fragment | ErrorFields_StaleVersionUserError_Fragment | ErrorFields_TicketClosedUserError_Fragment | ErrorFields_TransitionNotAllowedUserError_Fragment;
 
+export type ImportTicketsMutationVariables = Exact<{
+  input: ImportTicketsInput;
+}>;
+
+
+export type ImportTicketsMutation = { __typename?: 'Mutation', importTickets: { __typename?: 'ImportTicketsPayload', created: number, unchanged: number, failed: number, errors: Array<{ __typename?: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, results: Array<{ __typename?: 'ImportTicketResult', index: number, externalId: string, created: boolean, errors: Array<{ __typename: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, ticket?: { __typename?: 'Ticket', id: string, reference: string, createdAt: string, status: { __typename?: 'TicketStatus', key: string }, sla?: { __typename?: 'TicketSla', targets: Array<{ __typename?: 'SlaTargetStatus', kind: SlaTargetKind, state: SlaTargetState, startedAt?: string | null, achievedAt?: string | null, breachedAt?: string | null, dueAt?: string | null, elapsedSeconds: number }> } | null } | null }> } };
+
+export type ImportTicketMutationVariables = Exact<{
+  input: ImportTicketInput;
+}>;
+
+
+export type ImportTicketMutation = { __typename?: 'Mutation', importTicket: { __typename?: 'ImportTicketPayload', created: boolean, errors: Array<{ __typename: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, ticket?: { __typename?: 'Ticket', id: string, reference: string, createdAt: string, status: { __typename?: 'TicketStatus', key: string } } | null } };
+
+export type ImportedTicketQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ImportedTicketQuery = { __typename?: 'Query', ticket?: { __typename?: 'Ticket', id: string, reference: string, externalId?: string | null, createdAt: string, updatedAt: string, status: { __typename?: 'TicketStatus', key: string }, comments: { __typename?: 'CommentConnection', edges: Array<{ __typename?: 'CommentEdge', node: { __typename?: 'Comment', body: string, authorKind: ActorKind, internal: boolean, createdAt: string } }> }, transitions: Array<{ __typename?: 'Transition', actorKind: ActorKind, at: string, from?: { __typename?: 'TicketStatus', key: string } | null, to: { __typename?: 'TicketStatus', key: string } }>, events: Array<{ __typename?: 'TicketEvent', seq: number, type: TicketEventType, occurredAt: string, imported: boolean, payload: Record<string, unknown> }> } | null };
+
 export type TicketEventsSubscriptionVariables = Exact<{
   filter?: InputMaybe<TicketEventFilter>;
   after?: InputMaybe<Scalars['SafeInt']['input']>;
@@ -2245,6 +2391,9 @@ export type UpdateWorkflowMutation = { __typename?: 'Mutation', updateWorkflow: 
 
 export const TicketFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}}]} as unknown as DocumentNode<TicketFieldsFragment, unknown>;
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ChannelClosedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"opensAt"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
+export const ImportTicketsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ImportTickets"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ImportTicketsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"importTickets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"unchanged"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"results"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"index"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sla"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"achievedAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"elapsedSeconds"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ImportTicketsMutation, ImportTicketsMutationVariables>;
+export const ImportTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ImportTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ImportTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"importTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ImportTicketMutation, ImportTicketMutationVariables>;
+export const ImportedTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ImportedTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"comments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"authorKind"}},{"kind":"Field","name":{"kind":"Name","value":"internal"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"transitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actorKind"}},{"kind":"Field","name":{"kind":"Name","value":"at"}}]}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"imported"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}}]}}]}}]}}]} as unknown as DocumentNode<ImportedTicketQuery, ImportedTicketQueryVariables>;
 export const TicketEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"actorKind"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}}]}}]}}]}}]} as unknown as DocumentNode<TicketEventsSubscription, TicketEventsSubscriptionVariables>;
 export const TicketEventSeqsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEventSeqs"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}}]}}]}}]} as unknown as DocumentNode<TicketEventSeqsSubscription, TicketEventSeqsSubscriptionVariables>;
 export const SlaAlertsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"SlaAlerts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaAlertFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaAlerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}}]}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]} as unknown as DocumentNode<SlaAlertsSubscription, SlaAlertsSubscriptionVariables>;

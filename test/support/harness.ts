@@ -54,6 +54,8 @@ export async function startTestServer(
     env?: Record<string, string>;
     /** Derive and send notifications (needs scheduler 'process'); off by default. */
     notifications?: boolean;
+    /** The scheduler's horizon (ms); the configured default (SCHEDULER_HORIZON_MS) otherwise. */
+    horizonMs?: number;
   } = {},
 ): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
@@ -101,6 +103,7 @@ export async function startTestServer(
         processEveryMs: 500,
         lockLifetimeMs: 3000,
         sweepGraceMs: 200,
+        horizonMs: opts.horizonMs ?? config.scheduler.horizonMs,
       })
     : undefined;
   const notifications = scheduler
