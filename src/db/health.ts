@@ -5,8 +5,11 @@ import type { Logger } from '../shared/logger.js';
  * SQLSTATEs that mean "the database is not there right now", not "this statement is wrong":
  * class 08 (connection exception), admin/crash shutdown and "cannot connect now" (57P01–57P03), and
  * too many connections (53300). https://www.postgresql.org/docs/current/errcodes-appendix.html
+ * Not 08P01 (protocol violation): that is what one statement gets for text PostgreSQL cannot take
+ * (a NUL inlined into a query by the ORM answers "invalid message format"), a fault of that request:
+ * taken for an outage, one such request would answer 503 and mark the database down for everyone.
  */
-const OUTAGE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const OUTAGE_SQLSTATE = /^(08(?!P01)...|57P0[123]|53300)$/;
 /** Socket-level failures of a connection attempt or an open connection. */
 const OUTAGE_ERRNO = new Set([
   'ECONNREFUSED',

@@ -128,10 +128,12 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   private async replayPage(): Promise<void> {
     const limit = this.o.replayPage ?? 500;
     const { where, values } = deliverableSql(this.o.audience, this.o.filter);
+    // Up to what the feed has offered (what it offers later reaches `pending`): so a replay never runs
+    // ahead of the feed past a credential change it has yet to announce (docs/REALTIME.md).
     const rows = await readRows<FeedEventRow>(
       this.o.em,
-      `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? and ${where} order by seq limit ?`,
-      [this.lastQueued, ...values, limit],
+      `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? and seq <= ? and ${where} order by seq limit ?`,
+      [this.lastQueued, this.o.feed.position, ...values, limit],
     );
     for (const r of rows) this.buffer.push(rowToFeedEvent(r));
     if (rows.length) this.lastQueued = this.buffer.at(-1)!.seq;
