@@ -207,6 +207,15 @@ describe('inbound email', () => {
     expect(t.description).toContain('since the update on Monday. Müller from accounting');
   });
 
+  it('a mail whose decoded text holds NUL characters opens its ticket with them removed (issue 12: no input reaches PostgreSQL unstorable)', async () => {
+    const id = fx.messageId('acme.example');
+    const res = await post(fx.withNul({ from: 'rita@acme.example', subject: 'Printer', messageId: id }));
+    expect(res.status).toBe(200);
+    const t = await ticket((await refOf(id))!);
+    expect(t.subject).toBe('Printer!');
+    expect(t.description).toBe('The printer jams on page two.');
+  });
+
   it('decodes base64 in ISO-8859-1, HTML-only (to safe text) and multipart/alternative (the text part)', async () => {
     const latin = fx.messageId('acme.example');
     const html = fx.messageId('acme.example');

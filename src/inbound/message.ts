@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { storableText } from '../server/input-guard.js';
 import { normaliseMessageId } from './rules.js';
 
 /** One attachment of a received message, decoded. */
@@ -41,6 +42,12 @@ const addressesOf = (a: AddressObject | AddressObject[] | undefined): { address:
     .filter((v) => v.address)
     .map((v) => ({ address: v.address!.trim().toLowerCase(), name: v.name?.trim() || undefined }));
 
+/** An attachment's `Content-ID` without angle brackets, made storable, if it has one. */
+const cidOf = (a: { contentId?: string; cid?: string }): string | undefined => {
+  const cid = a.contentId?.replace(/^<|>$/g, '') || a.cid;
+  return cid ? storableText(cid) : undefined;
+};
+
 const idsOf = (v: string | string[] | undefined): string[] =>
   (Array.isArray(v) ? v : v ? v.split(/\s+/) : []).filter((s) => s.includes('@')).map(normaliseMessageId);
 
@@ -71,40 +78,44 @@ export async function parseMessage(raw: Buffer): Promise<InboundMessage> {
     skipTextLinks: true,
     skipImageLinks: true,
   });
+  // Every text a mail brings is made storable here, once (a NUL decoded from base64 or an encoded
+  // word would otherwise reach PostgreSQL, which refuses it in text and JSON).
+  const t = storableText;
   const headers = new Map<string, string>();
   for (const line of parsed.headerLines) {
-    const name = line.key.toLowerCase();
-    const value = line.line.slice(line.line.indexOf(':') + 1).trim();
+    const name = t(line.key.toLowerCase());
+    const value = t(line.line.slice(line.line.indexOf(':') + 1).trim());
     headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
   }
-  const html = typeof parsed.html === 'string' ? parsed.html : undefined;
-  const text = parsed.text?.trim() ? parsed.text : html ? htmlToText(html) : '';
-  const from = addressesOf(parsed.from)[0];
+  const html = typeof parsed.html === 'string' ? t(parsed.html) : undefined;
+  const text = parsed.text?.trim() ? t(parsed.text) : html ? htmlToText(html) : '';
+  const found = addressesOf(parsed.from)[0];
+  const from = found && { address: t(found.address), name: found.name && t(found.name) };
   const contentType = parsed.headers.get('content-type') as {
     value?: string;
     params?: Record<string, string>;
   };
   return {
     messageId: parsed.messageId
-      ? normaliseMessageId(parsed.messageId)
+      ? normaliseMessageId(t(parsed.messageId))
       : `<sha256.${createHash('sha256').update(raw).digest('hex')}@inbound.docket>`,
     from,
-    to: addressesOf(parsed.to).map((a) => a.address),
-    cc: addressesOf(parsed.cc).map((a) => a.address),
-    subject: parsed.subject ?? '',
+    to: addressesOf(parsed.to).map((a) => t(a.address)),
+    cc: addressesOf(parsed.cc).map((a) => t(a.address)),
+    subject: t(parsed.subject ?? ''),
     text: text.replace(/\r\n?/g, '\n'),
     html,
-    inReplyTo: idsOf(parsed.inReplyTo),
-    references: idsOf(parsed.references),
+    inReplyTo: idsOf(parsed.inReplyTo).map(t),
+    references: idsOf(parsed.references).map(t),
     headers,
     contentType: contentType?.value
       ? `${contentType.value}${contentType.params?.['report-type'] ? `; report-type=${contentType.params['report-type']}` : ''}`
       : undefined,
     attachments: parsed.attachments.map((a, i) => ({
-      filename: a.filename?.trim() || `attachment-${i + 1}`,
-      contentType: a.contentType || 'application/octet-stream',
+      filename: t(a.filename?.trim() || `attachment-${i + 1}`),
+      contentType: t(a.contentType || 'application/octet-stream'),
       content: a.content,
-      contentId: a.contentId?.replace(/^<|>$/g, '') || a.cid || undefined,
+      contentId: cidOf(a),
       inline: a.contentDisposition === 'inline' || Boolean(a.related),
     })),
     size: raw.length,

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request, type Response } from 'express';
 import type { Config } from '../config.js';
+import { storableText } from '../server/input-guard.js';
 import type { Clock } from '../shared/clock.js';
 import { DomainError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -85,9 +86,11 @@ export function surveyRouter(deps: {
     '/:surveyId/:rating',
     express.urlencoded({ extended: false, limit: '16kb' }),
     (req, res, next) =>
-      void handle(req, res, String((req.body as { comment?: string })?.comment ?? '').slice(0, 5000)).catch(
-        next,
-      ),
+      void handle(
+        req,
+        res,
+        storableText(String((req.body as { comment?: string })?.comment ?? '').slice(0, 5000)),
+      ).catch(next),
   );
   return router;
 }

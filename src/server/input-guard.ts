@@ -34,12 +34,23 @@ export const MAX_SEARCH_LENGTH = 200;
 const PAGE_ARGUMENTS = new Set(['first', 'last', 'limit']);
 
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNPAIRED_SURROGATES = new RegExp(UNPAIRED_SURROGATE.source, 'g');
 
 /** Why a string cannot be stored or searched, or undefined when it can. */
 export function textProblem(value: string): string | undefined {
   if (value.includes('\u0000')) return 'contains a NUL character (U+0000), which cannot be stored';
   if (UNPAIRED_SURROGATE.test(value)) return 'contains an unpaired surrogate: it is not valid Unicode';
   return undefined;
+}
+
+/**
+ * Text that comes from outside the API, where refusing is no answer (a received mail, an HTML form):
+ * made storable by the documented normalisation (docs/ACCESS.md, "Input"): NUL characters removed,
+ * unpaired surrogates replaced by U+FFFD. The API itself refuses both instead (guardInputs).
+ */
+export function storableText(value: string): string {
+  const clean = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  return UNPAIRED_SURROGATE.test(clean) ? clean.replace(UNPAIRED_SURROGATES, '\uFFFD') : clean;
 }
 
 /** Refuses a string that {@link textProblem} finds fault with, naming `field`. */

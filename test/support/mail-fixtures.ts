@@ -43,6 +43,19 @@ export const quotedPrintable = (h: Head) =>
     'ate on Monday. M=C3=BCller from accounting saw it first.',
   ]);
 
+/**
+ * text/plain, base64, whose decoded text holds NUL characters and an unpaired surrogate's UTF-8-ish
+ * bytes (as broken mailers send), with a NUL in the encoded-word subject too.
+ */
+export const withNul = (h: Head) =>
+  crlf([
+    ...head({ ...h, subject: `=?utf-8?B?${Buffer.from(`${h.subject}\u0000!`).toString('base64')}?=` }),
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from('The printer\u0000 jams\u0000 on page two.').toString('base64'),
+  ]);
+
 /** text/plain in ISO-8859-1, base64 ("Grüße aus Köln – die Rechnung fehlt." without the dash). */
 export const latin1Base64 = (h: Head) =>
   crlf([
