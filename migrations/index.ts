@@ -12,6 +12,7 @@ import { Migration20261130110000LeadAgent } from './Migration20261130110000LeadA
 import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.js';
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
+import { Migration20261130150000Webhooks } from './Migration20261130150000Webhooks.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -31,4 +32,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130130000Outbox', class: Migration20261130130000Outbox },
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
+  { name: 'Migration20261130150000Webhooks', class: Migration20261130150000Webhooks },
 ];

@@ -28,4 +28,14 @@ export enum TicketEventType {
   SATISFACTION_RATED = 'SATISFACTION_RATED',
   /** A notification could not be delivered and will not be retried (internal; payload: messageId, recipient, template, error). */
   NOTIFICATION_FAILED = 'NOTIFICATION_FAILED',
+  /**
+   * A webhook endpoint was disabled because its deliveries kept failing for the retry window, or its
+   * receiver answered 410 Gone (internal, on the ticket of the delivery that failed last; payload:
+   * endpointId, partnerId, url, reason).
+   */
+  WEBHOOK_ENDPOINT_DISABLED = 'WEBHOOK_ENDPOINT_DISABLED',
+  /** An agent involved a partner in the ticket (seed 001; payload: partnerId, partnerName). */
+  PARTNER_INVOLVED = 'PARTNER_INVOLVED',
+  /** An agent removed an involved partner from the ticket (payload: partnerId, partnerName). */
+  PARTNER_REMOVED = 'PARTNER_REMOVED',
 }

@@ -26,6 +26,7 @@ import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import { surveyRouter } from '../notify/survey-page.js';
+import { exportRouter } from '../webhooks/export.js';
 import { watchPool } from '../db/pool-metrics.js';
 import { mountBrowserPages } from '../ops/browser-pages.js';
 import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
@@ -241,6 +242,8 @@ export async function startServer(
 
   // The landing page of satisfaction-survey links (src/notify/survey-page.ts).
   app.use('/satisfaction', surveyRouter({ config, orm, clock: deps.clock, logger }));
+  // The incremental export of the event log as NDJSON (src/webhooks/export.ts, docs/WEBHOOKS.md).
+  app.use('/export', exportRouter({ config, orm, clock: deps.clock, logger }));
 
   app.use(
     '/graphql',

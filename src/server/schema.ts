@@ -28,6 +28,7 @@ import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
+import { WebhooksResolver } from '../webhooks/webhooks.resolver.js';
 import { tracingEnabled } from '../ops/trace.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
@@ -53,6 +54,7 @@ export async function buildDocketSchema(
       PartnerResolver,
       NotifyResolver,
       NotificationMessageResolver,
+      WebhooksResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists

@@ -99,6 +99,13 @@ export class Ticket {
   @Property({ type: 'uuid', nullable: true, index: true })
   partnerId?: string;
 
+  /**
+   * Partners an agent involved in the ticket though they did not open it (seed 001: "one of the
+   * Partners involved sends us a comment"): they read it, comment on it and receive its webhooks.
+   */
+  @Property({ type: 'string[]', columnType: 'uuid[]', default: '{}' })
+  involvedPartnerIds: string[] = [];
+
   @Property({ type: 'integer', version: true })
   version: number = 1;
 
