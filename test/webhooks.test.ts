@@ -288,6 +288,29 @@ describe('webhooks', () => {
     expect(endpoint.find((e) => e.id === id)!.failingSince).toBeNull();
   }, 40_000);
 
+  it('redirects are not followed (a redirect to a private address reaches nothing)', async () => {
+    const target = await receiver(); // stands for the private address the redirect points at
+    const { r, id } = await endpointWithReceiver();
+    target.secrets = r.secrets;
+    r.answer = () => ({ status: 302, headers: { location: `${target.url}?metadata` } });
+    await partnerTicket('Redirect');
+    let log: { attempts: { statusCode: number | null; error: string | null }[] }[] = [];
+    for (let i = 0; i < 100 && !log.at(-1)?.attempts[0]?.error; i++) {
+      await sleep(100);
+      log = (await gqlAs(
+        key,
+        `query($id: ID!) { webhookDeliveries(endpointId: $id) { attempts { statusCode error } } }`,
+        { id },
+      )) as unknown as typeof log;
+    }
+    const attempt = log.at(-1)!.attempts[0]!;
+    expect(attempt.statusCode).toBe(302);
+    expect(attempt.error).toContain('redirects are not followed');
+    await sleep(300);
+    expect(target.requests).toHaveLength(0);
+    await gqlAs(key, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { errors { code } } }`, { id });
+  }, 20_000);
+
   it('a slow endpoint never holds up a fast one', async () => {
     const slow = await endpointWithReceiver();
     const fast = await endpointWithReceiver();
