@@ -2,7 +2,7 @@
  * `npm run bench`: Docket's 50-ticket queue page over HTTP against a floor (node:http + pg + JSON
  * serving the same answer), on 100,000 seeded tickets, in interleaved rounds; then the SLA sections
  * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it) and the
- * realtime bench (BENCH_REALTIME=0 skips it), then notifications (BENCH_NOTIFY=0 skips it). See
+ * realtime bench (BENCH_REALTIME=0 skips it), then notifications (BENCH_NOTIFY=0 skips it) and webhooks (BENCH_WEBHOOKS=0 skips it). See
  * bench/README.md.
  */
 import './env.js'; // first: sets NODE_ENV=production before graphql and express load
@@ -28,6 +28,7 @@ import { fmt, median, numberFromEnv, table } from './stats.js';
 import { runTimerBench } from './timers.js';
 import { runRealtimeBench } from './realtime.js';
 import { runNotifyBench } from './notify.js';
+import { runWebhooksBench } from './webhooks.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
@@ -311,11 +312,23 @@ async function notify(): Promise<void> {
   console.log(await runNotifyBench());
 }
 
+/** Then webhooks: commit → received with 50 endpoints, and with 5 of them dead (BENCH_WEBHOOKS=0 skips it). */
+async function webhooks(): Promise<void> {
+  console.log('');
+  if (process.env.BENCH_WEBHOOKS === '0') {
+    console.log('Webhooks: skipped (BENCH_WEBHOOKS=0)');
+    return;
+  }
+  log('webhooks (about 1.5 minutes; BENCH_WEBHOOKS=0 skips it)…');
+  console.log(await runWebhooksBench());
+}
+
 const started = performance.now();
 main()
   .then(timers)
   .then(realtime)
   .then(notify)
+  .then(webhooks)
   .then(
     () => {
       console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);

@@ -280,6 +280,8 @@ export class OutboxDispatcher {
           continue;
         }
         if (!finished.length) await Promise.race(inFlight);
+        // Let the sends that end together finish together: one recording and one claim for all of them.
+        await new Promise((r) => setImmediate(r));
         await recordFinished();
         // A recorded send may have freed the next delivery of its key: claim again.
         dry = false;
