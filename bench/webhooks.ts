@@ -6,9 +6,10 @@
  * commits a second (open loop) for BENCH_WEBHOOK_SECONDS (15) s, and every event goes to every
  * endpoint.
  *
+ * 0. Throughput: BENCH_WEBHOOK_BACKLOG (200) commits made with webhooks off, then one worker sends them
+ *    to every endpoint (the catch-up path): deliveries per second, first to last arrival.
  * 1. All endpoints live: for each delivery, event `occurredAt` (set in the committing transaction, a few
- *    ms before its commit) → the receiver has it: p50, p99; deliveries per second the worker sustained
- *    (received ÷ first-to-last arrival).
+ *    ms before its commit) → the receiver has it: p50, p99; deliveries per second meanwhile.
  * 2. The same with 5 of the endpoints dead (a socket that accepts and never answers, so each holds a
  *    send for the whole WEBHOOK_TIMEOUT_MS): the live endpoints' p99 against round 1's, as a ratio.
  *
@@ -39,6 +40,7 @@ const settings = {
   rate: numberFromEnv('BENCH_WEBHOOK_RATE', 100, 1),
   seconds: numberFromEnv('BENCH_WEBHOOK_SECONDS', 15, 1),
   tickets: 100,
+  backlog: Math.round(numberFromEnv('BENCH_WEBHOOK_BACKLOG', 200, 1)),
 };
 const SECRET = 'bench-secret-bench-secret-bench-secret-12';
 const log = (m: string) => console.log(`[bench] webhooks: ${m}`);
@@ -341,6 +343,43 @@ export async function runWebhooksBench(): Promise<string> {
       ids.push(made.endpoint.id);
     }
 
+    // Throughput: a backlog committed with webhooks off, then one worker drains it (the catch-up path).
+    log(`throughput: a backlog of ${settings.backlog} commits for ${settings.endpoints} endpoints…`);
+    server = await startServer(db.url, false);
+    servers.push(server);
+    const [{ last_seq: mark }] = await withClient(
+      db.url,
+      async (c) => (await c.query('select last_seq from event_sequence')).rows,
+    );
+    for (let i = 0; i < settings.backlog; i += 16)
+      await Promise.all(
+        Array.from({ length: Math.min(16, settings.backlog - i) }, (_, k) =>
+          gql(server.url, token, COMMENT, {
+            id: tickets[(i + k) % tickets.length],
+            body: `backlog ${i + k}`,
+          }),
+        ),
+      );
+    await server.stop();
+    const [{ n: backlogEvents }] = await withClient(
+      db.url,
+      async (c) => (await c.query('select count(*) as n from ticket_event where seq > $1', [mark])).rows,
+    );
+    await withClient(db.url, (c) => c.query('update webhook_endpoint set position = $1', [mark]));
+    receiver.count = 0;
+    receiver.first = 0;
+    const backlogExpected = Number(backlogEvents) * settings.endpoints;
+    const drainStart = Date.now();
+    server = await startServer(db.url, true);
+    servers.push(server);
+    const drainUntil = Date.now() + 60_000;
+    while (receiver.count < backlogExpected && Date.now() < drainUntil) await sleep(100);
+    const drained = receiver.count;
+    const sustained = (drained / Math.max(1, receiver.last - receiver.first)) * 1000;
+    const drainSeconds = (Date.now() - drainStart) / 1000;
+    await server.stop();
+    await withClient(db.url, (c) => c.query(`delete from outbox_delivery where queue = 'webhook'`));
+
     log(
       `round 1: ${settings.endpoints} live endpoints, ${settings.rate} commits/s for ${settings.seconds} s…`,
     );
@@ -391,6 +430,7 @@ export async function runWebhooksBench(): Promise<string> {
         row('all live', live1),
         row(`${dead} dead`, live2),
       ]),
+      `throughput: one worker drained ${drained}/${backlogExpected} deliveries (${backlogEvents} events × ${settings.endpoints} endpoints) at ${fmt(sustained, 0)} deliveries/s (first to last arrival; ${fmt(drainSeconds, 1)} s from the server's start)`,
       `latency: event occurredAt → receiver has it; goal p99 ≤ 1,000 ms: ${live1.p99 <= 1000 ? 'met' : 'NOT met'}`,
       `live endpoints' p99 with ${dead} dead / without = ${fmt(ratio, 2)} (goal ≤ 1.20: ${ratio <= 1.2 ? 'met' : 'NOT met'}); signatures checked: ${receiver.checked}, bad: ${receiver.badSignatures}`,
     ].join('\n');

@@ -137,7 +137,7 @@ export async function claim(
                   and d.ordering_key > keys.k
                 order by d.ordering_key limit 1)
          from keys where keys.k is not null
-     ), candidates as (
+     ), candidates as materialized (
        select h.id from keys cross join lateral (
          select d.id, d.next_attempt_at from outbox_delivery d
           where d.queue = ? and d.ordering_key = keys.k and d.status in ('QUEUED', 'SENDING')
@@ -148,11 +148,11 @@ export async function claim(
          where d.queue = ? and d.ordering_key is null and d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
          order by d.next_attempt_at, d.seq limit ?)
      ), due as (
-       select d.id from outbox_delivery d
-        where d.id in (select id from candidates)
-          and d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
+       -- The candidates once (materialized), then each row by its key: never the candidates per row.
+       select d.id from candidates c join outbox_delivery d on d.id = c.id
+        where d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
         order by d.next_attempt_at, d.seq
-        limit ? for update skip locked
+        limit ? for update of d skip locked
      ), claimed as (
        update outbox_delivery d
           set status = 'SENDING', attempts = d.attempts + 1, lease_owner = ?,
