@@ -13,6 +13,7 @@ import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.j
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
 import { Migration20261130150000Webhooks } from './Migration20261130150000Webhooks.js';
+import { Migration20261130160000OutboxUnkeyed } from './Migration20261130160000OutboxUnkeyed.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -33,4 +34,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
   { name: 'Migration20261130150000Webhooks', class: Migration20261130150000Webhooks },
+  { name: 'Migration20261130160000OutboxUnkeyed', class: Migration20261130160000OutboxUnkeyed },
 ];
