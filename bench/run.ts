@@ -2,8 +2,9 @@
  * `npm run bench`: Docket's 50-ticket queue page over HTTP against a floor (node:http + pg + JSON
  * serving the same answer), on 100,000 seeded tickets, in interleaved rounds; then the SLA sections
  * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it) and the
- * realtime bench (BENCH_REALTIME=0 skips it), then notifications (BENCH_NOTIFY=0 skips it), then the
- * write path against its floor (BENCH_WRITE=0 skips it), then inbound mail (BENCH_INBOUND=0 skips it). See
+ * realtime bench (BENCH_REALTIME=0 skips it), then notifications (BENCH_NOTIFY=0 skips it), webhooks
+ * (BENCH_WEBHOOKS=0), the write path against its floor (BENCH_WRITE=0), then inbound mail
+ * (BENCH_INBOUND=0). See
  * bench/README.md.
  */
 import './env.js'; // first: sets NODE_ENV=production before graphql and express load
@@ -31,6 +32,7 @@ import { runRealtimeBench } from './realtime.js';
 import { runNotifyBench } from './notify.js';
 import { runWriteBench } from './write-path.js';
 import { runInboundBench } from './inbound.js';
+import { runWebhooksBench } from './webhooks.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
@@ -289,6 +291,8 @@ const SECTIONS: { key: string; title: string; duration: string; run: () => Promi
   { key: 'REALTIME', title: 'Realtime subscriptions', duration: 'about 2 minutes', run: runRealtimeBench },
   // commit → SMTP latency, and writes with notifications on against off
   { key: 'NOTIFY', title: 'Notifications', duration: 'about 2 minutes', run: runNotifyBench },
+  // commit → received with 50 endpoints, and with 5 of them dead
+  { key: 'WEBHOOKS', title: 'Webhooks', duration: 'about 1.5 minutes', run: runWebhooksBench },
   // addComment and transitionTicket against a floor of the same SQL
   { key: 'WRITE', title: 'Write path', duration: 'about a minute', run: runWriteBench },
   // mail → tickets against createTicket, and reply latency

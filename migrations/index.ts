@@ -17,6 +17,8 @@ import { Migration20261130150000Import } from './Migration20261130150000Import.j
 import { Migration20261130160000CredentialChanges } from './Migration20261130160000CredentialChanges.js';
 import { Migration20261130150000Inbound } from './Migration20261130150000Inbound.js';
 import { Migration20261130160000AttachmentUploads } from './Migration20261130160000AttachmentUploads.js';
+import { Migration20261130150000Webhooks } from './Migration20261130150000Webhooks.js';
+import { Migration20261130160000OutboxUnkeyed } from './Migration20261130160000OutboxUnkeyed.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -41,4 +43,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130160000CredentialChanges', class: Migration20261130160000CredentialChanges },
   { name: 'Migration20261130150000Inbound', class: Migration20261130150000Inbound },
   { name: 'Migration20261130160000AttachmentUploads', class: Migration20261130160000AttachmentUploads },
+  { name: 'Migration20261130150000Webhooks', class: Migration20261130150000Webhooks },
+  { name: 'Migration20261130160000OutboxUnkeyed', class: Migration20261130160000OutboxUnkeyed },
 ];

@@ -95,6 +95,26 @@ async function startInboundSmtp(
   res.add('inbound SMTP listener', () => listener.stop());
 }
 
+/** Webhooks on the same outbox dispatcher as the notifications (docs/WEBHOOKS.md, docs/OUTBOX.md). */
+async function createWebhooks(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  notifications: { dispatcher: import('./outbox/dispatcher.js').OutboxDispatcher },
+  process: boolean,
+) {
+  const { Webhooks } = await import('./webhooks/webhooks.js');
+  return new Webhooks({
+    config,
+    em: db.orm.em.fork(),
+    databaseUrl: db.url,
+    dispatcher: notifications.dispatcher,
+    clock: systemClock,
+    logger,
+    process,
+  });
+}
+
 async function createScheduler(
   config: Config,
   db: Database,
@@ -263,12 +283,15 @@ async function serve(
   }
   const scheduler = await createScheduler(config, db, logger, config.schedulerInProcess);
   const notifications = await createNotifications(config, db, logger, scheduler, config.schedulerInProcess);
+  const webhooks = await createWebhooks(config, db, logger, notifications, config.schedulerInProcess);
   res.add('scheduler', () => scheduler.stop());
   await scheduler.start();
   // Stopped before the scheduler: no more deriving or claiming; sends in flight are recorded.
   res.add('notifications', () => notifications.stop());
   await notifications.start();
   await startInboundSmtp(config, db, logger, scheduler, res, 'serve');
+  res.add('webhooks', () => webhooks.stop());
+  await webhooks.start();
   if (config.demoData) await scheduler.sync(await ticketsWithDeadlines(db.orm.em.fork()));
   const server = await startServer(
     {
@@ -301,11 +324,14 @@ async function worker(
   if (config.migrateOnStart) await migrate(db.orm);
   const scheduler = await createScheduler(config, db, logger, true);
   const notifications = await createNotifications(config, db, logger, scheduler, true);
+  const webhooks = await createWebhooks(config, db, logger, notifications, true);
   res.add('scheduler', () => scheduler.stop());
   await scheduler.start();
   res.add('notifications', () => notifications.stop());
   await notifications.start();
   await startInboundSmtp(config, db, logger, scheduler, res, 'worker');
+  res.add('webhooks', () => webhooks.stop());
+  await webhooks.start();
   // A worker serves no HTTP: its metrics are on METRICS_PORT only.
   let metricsUrl: string | undefined;
   if (config.ops.metrics.enabled) {

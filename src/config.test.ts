@@ -55,6 +55,32 @@ describe('loadConfig', () => {
     expect(fails({ JWT_SECRET: 'short-secret' })).not.toContain('short-secret');
   });
 
+  it('webhooks: defaults, HTTPS required in production, bad values named', () => {
+    const c = loadConfig(base);
+    expect(c.webhooks).toEqual({
+      enabled: true,
+      allowPrivate: false,
+      requireHttps: false,
+      timeoutMs: 10_000,
+      retryBaseMs: 5000,
+      retryMaxMs: 3_600_000,
+      retryWindowMs: 3 * 86_400_000,
+      concurrency: 64,
+      retentionDays: 30,
+    });
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).webhooks.requireHttps).toBe(true);
+    expect(
+      loadConfig({ ...base, NODE_ENV: 'production', WEBHOOK_REQUIRE_HTTPS: 'off' }).webhooks.requireHttps,
+    ).toBe(false);
+    expect(fails({ WEBHOOK_TIMEOUT_MS: '120000' })).toBe(
+      'Invalid configuration: WEBHOOK_TIMEOUT_MS must be at most 60000 (got "120000")',
+    );
+    expect(fails({ WEBHOOK_ALLOW_PRIVATE: 'sometimes' })).toMatch(
+      /^Invalid configuration: WEBHOOK_ALLOW_PRIVATE must be on, off or auto/,
+    );
+    expect(fails({ WEBHOOK_RETENTION_DAYS: '0' })).toMatch(/^Invalid configuration: WEBHOOK_RETENTION_DAYS/);
+  });
+
   it('reports every bad variable at once, one line each', () => {
     const lines = fails({ PORT: 'eighty', JWT_TTL: '1w', SCHEDULER: 'maybe' }).split('\n');
     expect(lines).toHaveLength(3);

@@ -263,6 +263,42 @@ const schema = z.object({
     .min(10, 'must be at least 10')
     .max(86_400, 'must be at most 86400 (a day)')
     .default(300),
+  // Webhooks and the event export (docs/WEBHOOKS.md).
+  WEBHOOKS: boolish,
+  WEBHOOK_ALLOW_PRIVATE: boolish,
+  WEBHOOK_REQUIRE_HTTPS: boolish,
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100, 'must be at least 100')
+    .max(60_000, 'must be at most 60000')
+    .default(10_000),
+  WEBHOOK_RETRY_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(10, 'must be at least 10')
+    .default(5_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(10, 'must be at least 10')
+    .default(3_600_000),
+  WEBHOOK_RETRY_WINDOW_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100, 'must be at least 100')
+    .default(3 * 86_400_000),
+  WEBHOOK_CONCURRENCY: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(500, 'must be at most 500')
+    .default(64),
+  WEBHOOK_RETENTION_DAYS: z.coerce
+    .number({ message: 'must be a number of days' })
+    .min(0.0001, 'must be more than 0')
+    .max(3650, 'must be at most 3650')
+    .default(30),
   GRAPHIQL: boolish,
   WALLBOARD: boolish,
   METRICS: boolish,
@@ -349,6 +385,7 @@ export interface Config {
   inbound: InboundConfig;
   /** Attachments: docs/INBOUND.md. */
   attachments: AttachmentsConfig;
+  webhooks: WebhookConfig;
   /** The browser pages, metrics and traces: docs/OPERATIONS.md. */
   ops: OpsConfig;
 }
@@ -418,6 +455,27 @@ export interface AttachmentsConfig {
   linkTtlSeconds: number;
   /** Signs download and upload links (HMAC-SHA256), derived from the JWT secret. */
   linkSecret: string;
+}
+
+/** Partner webhooks and the event export (docs/WEBHOOKS.md). */
+export interface WebhookConfig {
+  /** Off: no consumer derives deliveries (endpoints' cursors wait where they are). */
+  enabled: boolean;
+  /** Allow loopback, private, link-local and metadata addresses (tests, on-premise receivers). */
+  allowPrivate: boolean;
+  /** Endpoint URLs must be https:// (default: in production). */
+  requireHttps: boolean;
+  /** One attempt's whole time budget (connect, send, answer), ms. */
+  timeoutMs: number;
+  /** Back-off between attempts (ms): base, and the longest wait. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long an endpoint may keep failing before it is disabled (ms; 3 days). */
+  retryWindowMs: number;
+  /** Deliveries one worker has in flight at once (over all endpoints; one per endpoint at a time). */
+  concurrency: number;
+  /** Finished deliveries (and their attempts) are kept this long (days). */
+  retentionDays: number;
 }
 
 /** What operators and explorers get besides the API (docs/OPERATIONS.md). */
@@ -550,6 +608,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTicketBytes: Math.max(e.ATTACHMENT_MAX_TICKET_BYTES, e.ATTACHMENT_MAX_BYTES),
       linkTtlSeconds: e.ATTACHMENT_LINK_TTL_SECONDS,
       linkSecret: createHmac('sha256', secret).update('docket:attachment-links').digest('hex'),
+    },
+    webhooks: {
+      enabled: truthy(e.WEBHOOKS, true),
+      allowPrivate: truthy(e.WEBHOOK_ALLOW_PRIVATE, false),
+      requireHttps: truthy(e.WEBHOOK_REQUIRE_HTTPS, e.NODE_ENV === 'production'),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_MS,
+      retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_MS),
+      retryWindowMs: e.WEBHOOK_RETRY_WINDOW_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
     },
     ops: opsConfig(e),
   };

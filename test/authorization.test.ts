@@ -26,6 +26,7 @@ const PEOPLE = ['requester', 'agent', 'admin'] as const;
 const PEOPLE_AND_PARTNER = [...PEOPLE, 'partner'] as const;
 const STAFF = ['agent', 'admin'] as const;
 const ADMIN = ['admin'] as const;
+const ADMIN_AND_PARTNER = ['admin', 'partner'] as const;
 
 interface Sample {
   query: string;
@@ -182,6 +183,44 @@ const SAMPLES: Record<string, Sample> = {
   'Mutation.rateTicket': {
     query: `mutation { rateTicket(input: { ticketId: "${NOPE}", rating: "good" }) { errors { code } } }`,
     allowed: PEOPLE,
+  },
+  'Query.webhookEndpoints': { query: '{ webhookEndpoints { id } }', allowed: ADMIN_AND_PARTNER },
+  'Query.webhookDeliveries': {
+    query: `{ webhookDeliveries(endpointId: "${NOPE}") { id } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Query.eventLog': { query: '{ eventLog(first: 1) { pageInfo { endSeq } } }', allowed: PEOPLE_AND_PARTNER },
+  'Mutation.createWebhookEndpoint': {
+    query: 'mutation { createWebhookEndpoint(input: { url: "nope" }) { errors { code } } }',
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.updateWebhookEndpoint': {
+    query: `mutation { updateWebhookEndpoint(input: { id: "${NOPE}" }) { errors { code } } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.deleteWebhookEndpoint': {
+    query: `mutation { deleteWebhookEndpoint(id: "${NOPE}") { errors { code } } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.rotateWebhookSecret': {
+    query: `mutation { rotateWebhookSecret(input: { id: "${NOPE}" }) { errors { code } } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.redeliverWebhook': {
+    query: `mutation { redeliverWebhook(deliveryId: "${NOPE}") { errors { code } } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.replayWebhookEndpoint': {
+    query: `mutation { replayWebhookEndpoint(endpointId: "${NOPE}", fromSeq: 1) { errors { code } } }`,
+    allowed: ADMIN_AND_PARTNER,
+  },
+  'Mutation.involvePartner': {
+    query: `mutation { involvePartner(input: { ticketId: "${NOPE}", partnerId: "${NOPE}" }) { errors { code } } }`,
+    allowed: STAFF,
+  },
+  'Mutation.removeInvolvedPartner': {
+    query: `mutation { removeInvolvedPartner(input: { ticketId: "${NOPE}", partnerId: "${NOPE}" }) { errors { code } } }`,
+    allowed: STAFF,
   },
   'Subscription.ticketEvents': {
     query: 'subscription { ticketEvents { seq } }',

@@ -101,14 +101,16 @@ export type ApiKeyPayload = {
 export type ApiKeyScope =
   /** comments:write: comment on the partner’s tickets (the workflow’s partner rule applies) */
   | 'COMMENTS_WRITE'
-  /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets */
+  /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets, and the event export (eventLog, GET /export/events) */
   | 'EVENTS_SUBSCRIBE'
   /** import: import history from another help desk (importTicket, importTickets); the tickets then belong to the partner */
   | 'IMPORT'
   /** tickets:read: read the partner’s tickets (ticket, tickets, node) */
   | 'TICKETS_READ'
   /** tickets:write: open tickets (createTicket), which then belong to the partner */
-  | 'TICKETS_WRITE';
+  | 'TICKETS_WRITE'
+  /** webhooks:manage: the partner’s own webhook endpoints (create, change, rotate, replay, deliveries) */
+  | 'WEBHOOKS_MANAGE';
 
 export type ApplySlaPolicyPayload = {
   __typename?: 'ApplySlaPolicyPayload';
@@ -399,6 +401,18 @@ export type CreateTicketInput = {
   workflowKey?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type CreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Default true */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Default: every event the partner may see */
+  filter?: InputMaybe<TicketEventFilter>;
+  /** Admins: the partner; a partner key: its own (default) */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /** https:// in production; private addresses are refused (WEBHOOK_ALLOW_PRIVATE) */
+  url: Scalars['String']['input'];
+};
+
 export type CreateWorkflowInput = {
   definition: WorkflowDefinitionInput;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -460,6 +474,27 @@ export type EscalationRuleInput = {
   fromStatuses?: Array<Scalars['String']['input']>;
   moveTo?: InputMaybe<Scalars['String']['input']>;
   toTier: Scalars['Int']['input'];
+};
+
+/** The event log after a cursor, with the caller’s visibility */
+export type EventLogConnection = {
+  __typename?: 'EventLogConnection';
+  edges: Array<EventLogEdge>;
+  pageInfo: EventLogPageInfo;
+};
+
+export type EventLogEdge = {
+  __typename?: 'EventLogEdge';
+  /** The event’s seq, as text: pass it as `after` to go on */
+  cursor: Scalars['String']['output'];
+  node: TicketEvent;
+};
+
+export type EventLogPageInfo = {
+  __typename?: 'EventLogPageInfo';
+  /** Resume after this sequence: the last event returned, or the log position read up to when none matched */
+  endSeq: Scalars['SafeInt']['output'];
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type Holiday = {
@@ -642,6 +677,12 @@ export type InvalidInputUserError = UserError & {
   message: Scalars['String']['output'];
 };
 
+export type InvolvePartnerInput = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  partnerId: Scalars['ID']['input'];
+  ticketId: Scalars['ID']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** A public reply or an internal note; a requester’s reply follows the workflow’s reply rule */
@@ -663,10 +704,14 @@ export type Mutation = {
   /** Admins */
   createSlaPolicy: SlaPolicyPayload;
   createTicket: TicketPayload;
+  /** A new endpoint (receives what commits from now on); the payload’s `secret` is shown this once */
+  createWebhookEndpoint: WebhookEndpointPayload;
   /** Admins: a new workflow, validated before it is saved */
   createWorkflow: WorkflowPayload;
   /** Admins: remove a saved template (the shared one, or the shipped default, applies again) */
   deleteNotificationTemplate: DeleteNotificationTemplatePayload;
+  /** Delete an endpoint, its secrets and its delivery log */
+  deleteWebhookEndpoint: WebhookEndpointPayload;
   /** Raise the ticket to a higher support tier */
   escalateTicket: TicketPayload;
   /** Staff: follow a ticket (receive its FOLLOWERS notifications) */
@@ -675,14 +720,24 @@ export type Mutation = {
   importTicket: ImportTicketPayload;
   /** Admins and partners (scope import): up to 1,000 tickets with their histories, each imported on its own; refused items are reported, the others imported */
   importTickets: ImportTicketsPayload;
+  /** Staff: involve a partner in a ticket it did not open (seed 001); it then reads, comments and receives its events */
+  involvePartner: TicketPayload;
   /** The requester rates the ticket’s open satisfaction survey, or changes the rating until it closes */
   rateTicket: RateTicketPayload;
+  /** Send one delivery again now (same webhook-id), with a fresh allowance of attempts */
+  redeliverWebhook: WebhookDeliveryPayload;
+  /** Staff: end a partner’s involvement in a ticket */
+  removeInvolvedPartner: TicketPayload;
   /** Remove a participant (CC) */
   removeTicketParticipant: TicketPayload;
+  /** Send every event the endpoint may see again, from `fromSeq` on, in order, before anything newer */
+  replayWebhookEndpoint: WebhookEndpointPayload;
   /** Admins: the key stops working at once */
   revokeApiKey: ApiKeyPayload;
   /** Admins: a new key with the same partner, name and scopes; the old one stops after graceSeconds */
   rotateApiKey: ApiKeyPayload;
+  /** A new signing secret (shown this once); the old ones keep signing beside it for overlapSeconds */
+  rotateWebhookSecret: WebhookEndpointPayload;
   /** Admins: save a template; a template that does not parse or render is refused with its line and column */
   saveNotificationTemplate: NotificationTemplatePayload;
   /** Admins: the email domains of an organization; unknown senders from them become its requesters by mail (docs/INBOUND.md) */
@@ -698,6 +753,8 @@ export type Mutation = {
   /** Admins: a new definition is a new version; running tickets keep theirs until applySlaPolicy */
   updateSlaPolicy: SlaPolicyPayload;
   updateTicket: TicketPayload;
+  /** Change an endpoint; `enabled: false` stops it where it is, `true` resumes from there */
+  updateWebhookEndpoint: WebhookEndpointPayload;
   /** Admins: rename, make default, or save a new version */
   updateWorkflow: WorkflowPayload;
 };
@@ -753,6 +810,11 @@ export type MutationCreateTicketArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
 export type MutationCreateWorkflowArgs = {
   input: CreateWorkflowInput;
 };
@@ -761,6 +823,11 @@ export type MutationCreateWorkflowArgs = {
 export type MutationDeleteNotificationTemplateArgs = {
   key: Scalars['String']['input'];
   workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -784,13 +851,34 @@ export type MutationImportTicketsArgs = {
 };
 
 
+export type MutationInvolvePartnerArgs = {
+  input: InvolvePartnerInput;
+};
+
+
 export type MutationRateTicketArgs = {
   input: RateTicketInput;
 };
 
 
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveInvolvedPartnerArgs = {
+  input: InvolvePartnerInput;
+};
+
+
 export type MutationRemoveTicketParticipantArgs = {
   input: RemoveParticipantInput;
+};
+
+
+export type MutationReplayWebhookEndpointArgs = {
+  endpointId: Scalars['ID']['input'];
+  fromSeq: Scalars['SafeInt']['input'];
 };
 
 
@@ -801,6 +889,11 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationRotateApiKeyArgs = {
   input: RotateApiKeyInput;
+};
+
+
+export type MutationRotateWebhookSecretArgs = {
+  input: RotateWebhookSecretInput;
 };
 
 
@@ -841,6 +934,11 @@ export type MutationUpdateSlaPolicyArgs = {
 
 export type MutationUpdateTicketArgs = {
   input: UpdateTicketInput;
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 
@@ -1057,6 +1155,8 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
   csatMetrics: Array<CsatGroup>;
+  /** The event log after `after` (a seq), oldest first, with the caller’s visibility (as ticketEvents): an export for loaders that catch up from any point. Also as NDJSON: GET /export/events */
+  eventLog: EventLogConnection;
   /** Staff: received mail, newest first, with what became of each and why (filter by status, e.g. [REJECTED, IGNORED]) */
   inboundEmails: Array<InboundEmail>;
   /** Any object by its global id, under the same read rule as its own query; null when absent or not yours to see */
@@ -1085,6 +1185,10 @@ export type Query = {
   ticketsAtRisk: Array<AtRiskTarget>;
   /** The signed-in user */
   viewer: User;
+  /** An endpoint’s deliveries with every attempt, newest first (kept WEBHOOK_RETENTION_DAYS) */
+  webhookDeliveries: Array<WebhookDelivery>;
+  /** Admins: every endpoint (or a partner’s); a partner key (webhooks:manage): its own */
+  webhookEndpoints: Array<WebhookEndpoint>;
   workflow?: Maybe<Workflow>;
   workflows: Array<Workflow>;
 };
@@ -1103,6 +1207,13 @@ export type QueryApiKeysArgs = {
 export type QueryCsatMetricsArgs = {
   filter?: InputMaybe<SlaMetricsFilterInput>;
   groupBy?: SlaMetricsGroupBy;
+};
+
+
+export type QueryEventLogArgs = {
+  after?: InputMaybe<Scalars['SafeInt']['input']>;
+  filter?: InputMaybe<TicketEventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1169,6 +1280,17 @@ export type QueryTicketsArgs = {
 export type QueryTicketsAtRiskArgs = {
   first?: Scalars['Int']['input'];
   withinMinutes?: Scalars['Int']['input'];
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  endpointId: Scalars['ID']['input'];
+  filter?: InputMaybe<WebhookDeliveryFilter>;
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -1308,6 +1430,12 @@ export type RotateApiKeyInput = {
   /** Seconds the old key keeps working, so the partner can deploy the new one (default 0) */
   graceSeconds?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
+};
+
+export type RotateWebhookSecretInput = {
+  id: Scalars['ID']['input'];
+  /** Seconds the old secrets keep signing beside the new one (default 86400, at most 604800) */
+  overlapSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A ticket’s latest satisfaction survey */
@@ -1945,6 +2073,8 @@ export type TicketEventType =
   | 'NOTIFICATION_FAILED'
   | 'PARTICIPANT_ADDED'
   | 'PARTICIPANT_REMOVED'
+  | 'PARTNER_INVOLVED'
+  | 'PARTNER_REMOVED'
   | 'REQUESTER_REMINDED'
   | 'SATISFACTION_RATED'
   | 'SATISFACTION_SURVEY_OPENED'
@@ -1957,7 +2087,8 @@ export type TicketEventType =
   | 'TICKET_ASSIGNED'
   | 'TICKET_CREATED'
   | 'TICKET_ESCALATED'
-  | 'TICKET_UPDATED';
+  | 'TICKET_UPDATED'
+  | 'WEBHOOK_ENDPOINT_DISABLED';
 
 export type TicketFilterInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
@@ -2083,6 +2214,15 @@ export type UpdateTicketInput = {
   ticketId: Scalars['ID']['input'];
 };
 
+export type UpdateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** false: stop where it is; true again: resume from there (nothing missed) */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  filter?: InputMaybe<TicketEventFilter>;
+  id: Scalars['ID']['input'];
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type UpdateWorkflowInput = {
   /** A new definition becomes a new version */
   definition?: InputMaybe<WorkflowDefinitionInput>;
@@ -2129,6 +2269,108 @@ export type UserErrorCode =
   | 'STALE_VERSION'
   | 'TICKET_CLOSED'
   | 'TRANSITION_NOT_ALLOWED';
+
+/** One try of a delivery */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  attempt: Scalars['Int']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** Empty: its worker died during it */
+  finishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  latencyMs?: Maybe<Scalars['Int']['output']>;
+  /** SENT, RETRY or FAILED */
+  outcome?: Maybe<Scalars['String']['output']>;
+  /** The start of the receiver’s answer (at most 1000 characters) */
+  responseExcerpt?: Maybe<Scalars['String']['output']>;
+  startedAt: Scalars['DateTimeISO']['output'];
+  /** The receiver’s HTTP status */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+  /** The process that made it (host:pid) */
+  worker: Scalars['String']['output'];
+};
+
+/** One event for one endpoint, with every attempt */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attempts: Array<WebhookAttempt>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  endpointId: Scalars['ID']['output'];
+  eventSeq: Scalars['SafeInt']['output'];
+  eventType?: Maybe<TicketEventType>;
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** When it is tried next (queued) or its lease ends (sending) */
+  nextAttemptAt: Scalars['DateTimeISO']['output'];
+  sentAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  status: WebhookDeliveryStatus;
+  ticketId?: Maybe<Scalars['ID']['output']>;
+  /** The webhook-id header: the same on every retry, redelivery and replay */
+  webhookId: Scalars['String']['output'];
+};
+
+export type WebhookDeliveryFilter = {
+  /** Deliveries of events after this sequence */
+  afterSeq?: InputMaybe<Scalars['SafeInt']['input']>;
+  eventSeq?: InputMaybe<Scalars['SafeInt']['input']>;
+  /** At most this many, newest first (default 50, at most 500) */
+  first?: InputMaybe<Scalars['Int']['input']>;
+  statuses?: InputMaybe<Array<WebhookDeliveryStatus>>;
+};
+
+export type WebhookDeliveryPayload = {
+  __typename?: 'WebhookDeliveryPayload';
+  delivery?: Maybe<WebhookDelivery>;
+  /** Empty when the mutation succeeded; otherwise nothing was written */
+  errors: Array<UserError>;
+};
+
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'QUEUED'
+  | 'SENDING'
+  | 'SENT';
+
+/** Where a partner receives its tickets’ events, signed per Standard Webhooks (docs/WEBHOOKS.md) */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['DateTimeISO']['output'];
+  description: Scalars['String']['output'];
+  disabledAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why it was disabled (by hand, 410 Gone, the retry window) */
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  /** Deliveries have failed since then (none has succeeded) */
+  failingSince?: Maybe<Scalars['DateTimeISO']['output']>;
+  filter: WebhookFilter;
+  id: Scalars['ID']['output'];
+  partnerId: Scalars['ID']['output'];
+  /** Its cursor: the last event-log sequence queued for it (sent in order after those before) */
+  position: Scalars['SafeInt']['output'];
+  updatedAt: Scalars['DateTimeISO']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type WebhookEndpointPayload = {
+  __typename?: 'WebhookEndpointPayload';
+  endpoint?: Maybe<WebhookEndpoint>;
+  /** Empty when the mutation succeeded; otherwise nothing was written */
+  errors: Array<UserError>;
+  /** The signing secret (whsec_…), shown this once (create and rotate) */
+  secret?: Maybe<Scalars['String']['output']>;
+};
+
+/** Which events an endpoint receives: the ticketEvents vocabulary (every list given must match) */
+export type WebhookFilter = {
+  __typename?: 'WebhookFilter';
+  assigneeIds?: Maybe<Array<Scalars['ID']['output']>>;
+  organizationIds?: Maybe<Array<Scalars['ID']['output']>>;
+  priorities?: Maybe<Array<Priority>>;
+  statusCategories?: Maybe<Array<StatusCategory>>;
+  teamIds?: Maybe<Array<Scalars['ID']['output']>>;
+  ticketIds?: Maybe<Array<Scalars['ID']['output']>>;
+  /** The event types sent (default: all) */
+  types?: Maybe<Array<TicketEventType>>;
+};
 
 export type WeeklyInterval = {
   __typename?: 'WeeklyInterval';

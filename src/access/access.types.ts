@@ -10,6 +10,7 @@ export const ApiKeyScope = {
   COMMENTS_WRITE: 'comments:write',
   EVENTS_SUBSCRIBE: 'events:subscribe',
   IMPORT: 'import',
+  WEBHOOKS_MANAGE: 'webhooks:manage',
 } as const;
 registerEnumType(ApiKeyScope, {
   name: 'ApiKeyScope',
@@ -23,7 +24,12 @@ registerEnumType(ApiKeyScope, {
       description: 'comments:write: comment on the partner’s tickets (the workflow’s partner rule applies)',
     },
     EVENTS_SUBSCRIBE: {
-      description: 'events:subscribe: ticketEvents and slaAlerts of the partner’s tickets',
+      description:
+        'events:subscribe: ticketEvents and slaAlerts of the partner’s tickets, and the event export (eventLog, GET /export/events)',
+    },
+    WEBHOOKS_MANAGE: {
+      description:
+        'webhooks:manage: the partner’s own webhook endpoints (create, change, rotate, replay, deliveries)',
     },
     IMPORT: {
       description:

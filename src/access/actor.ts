@@ -21,6 +21,7 @@ export const SCOPES = [
   'comments:write',
   'events:subscribe',
   'import',
+  'webhooks:manage',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -85,6 +85,18 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Query.inboundEmails': STAFF,
   'Mutation.setOrganizationEmailDomains': ADMIN,
   'Mutation.createAttachmentUpload': withPartner(PEOPLE, 'comments:write'),
+  // Webhooks, their delivery log, the event export, involved partners (src/webhooks, docs/WEBHOOKS.md).
+  'Query.webhookEndpoints': withPartner(ADMIN, 'webhooks:manage'),
+  'Query.webhookDeliveries': withPartner(ADMIN, 'webhooks:manage'),
+  'Query.eventLog': withPartner(PEOPLE, 'events:subscribe'),
+  'Mutation.createWebhookEndpoint': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.updateWebhookEndpoint': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.deleteWebhookEndpoint': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.rotateWebhookSecret': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.redeliverWebhook': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.replayWebhookEndpoint': withPartner(ADMIN, 'webhooks:manage'),
+  'Mutation.involvePartner': STAFF,
+  'Mutation.removeInvolvedPartner': STAFF,
   'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.queueStats': STAFF,
@@ -141,11 +153,17 @@ export interface TicketOwnership {
   partnerId?: string;
   /** The ticket's participants (CCs): requesters who read it like its requester. */
   participantIds?: readonly string[];
+  /** Partners involved in the ticket by an agent (seed 001): they read it like the partner that opened it. */
+  involvedPartnerIds?: readonly string[];
 }
 
 export function canReadTicketOf(actor: Actor, owner: TicketOwnership, opts: VisibilityOptions): boolean {
   if (isStaff(actor)) return true;
-  if (actor.kind === 'PARTNER') return actor.partnerId !== undefined && owner.partnerId === actor.partnerId;
+  if (actor.kind === 'PARTNER')
+    return (
+      actor.partnerId !== undefined &&
+      (owner.partnerId === actor.partnerId || (owner.involvedPartnerIds?.includes(actor.partnerId) ?? false))
+    );
   // A requester is someone: without an identity, nothing is theirs.
   if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return false;
   if (owner.requesterId === actor.userId) return true;
@@ -165,6 +183,7 @@ export const canReadTicket = (actor: Actor, ticket: Ticket, opts: VisibilityOpti
       organizationId: ticket.organization?.id,
       partnerId: ticket.partnerId,
       participantIds: ticket.participantIds,
+      involvedPartnerIds: ticket.involvedPartnerIds,
     },
     opts,
   );

@@ -80,6 +80,15 @@ describe('deliverable: rights before the filter', () => {
   it('partners and anonymous actors get nothing (until partner keys define their scope)', () => {
     expect(deliverable(audience({ kind: 'PARTNER' }), {}, event())).toBe(false);
   });
+
+  it('a partner gets the public events of its tickets and of those it is involved in (seed 001)', () => {
+    const tgx = audience({ kind: 'PARTNER', partnerId: TEAM });
+    expect(deliverable(tgx, {}, event({ partnerId: TEAM }))).toBe(true);
+    expect(deliverable(tgx, {}, event({ involvedPartnerIds: [SAM, TEAM] }))).toBe(true);
+    expect(deliverable(tgx, {}, event({ involvedPartnerIds: [TEAM], internal: true }))).toBe(false);
+    expect(deliverable(tgx, {}, event({ involvedPartnerIds: [SAM] }))).toBe(false);
+    expect(deliverable(tgx, {}, event())).toBe(false);
+  });
 });
 
 describe('deliverableSql mirrors deliverable', () => {
@@ -127,6 +136,7 @@ describe('selectorsOf: where the feed files a subscriber', () => {
     ]);
     expect(selectorsOf(audience({ kind: 'PARTNER', partnerId: TEAM }), {})).toEqual([
       { fact: 'partnerId', values: [TEAM] },
+      { fact: 'involvedPartnerIds', values: [TEAM] },
     ]);
     expect(selectorsOf(audience({ kind: 'PARTNER' }), {})).toEqual([]);
   });
@@ -155,6 +165,7 @@ describe('selectorsOf: where the feed files a subscriber', () => {
       assigneeId: maybe,
       partnerId: maybe,
       participantIds: fc.option(fc.array(id, { maxLength: 3 }), { nil: undefined }),
+      involvedPartnerIds: fc.option(fc.array(id, { maxLength: 3 }), { nil: undefined }),
       internal: fc.boolean(),
     });
     const selects = (selectors: readonly Selector[] | undefined, e: FeedEvent) =>

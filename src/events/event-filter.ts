@@ -69,8 +69,8 @@ export function deliverableSql(a: Audience, f: EventFilter): { where: string; va
   if (a.actor.kind === 'PARTNER') {
     if (!a.actor.partnerId) parts.push('false');
     else {
-      parts.push('not internal', 'partner_id = ?::uuid');
-      values.push(a.actor.partnerId);
+      parts.push('not internal', '(partner_id = ?::uuid or involved_partner_ids @> array[?::uuid])');
+      values.push(a.actor.partnerId, a.actor.partnerId);
     }
   } else if (!isStaff(a.actor)) {
     if (a.actor.kind !== 'REQUESTER' || !a.actor.userId) parts.push('false');
@@ -100,7 +100,9 @@ export type IndexedFact =
   | 'assigneeId'
   | 'teamId'
   /** A list fact: an event is filed under each of its participants. */
-  | 'participantIds';
+  | 'participantIds'
+  /** A list fact: the partners involved in the ticket. */
+  | 'involvedPartnerIds';
 
 /** The events whose `fact` is one of `values`. */
 export interface Selector {
@@ -120,7 +122,12 @@ export function selectorsOf(a: Audience, f: EventFilter): readonly Selector[] | 
   const { actor } = a;
   if (!isStaff(actor)) {
     if (actor.kind === 'PARTNER')
-      return actor.partnerId === undefined ? [] : [{ fact: 'partnerId', values: [actor.partnerId] }];
+      return actor.partnerId === undefined
+        ? []
+        : [
+            { fact: 'partnerId', values: [actor.partnerId] },
+            { fact: 'involvedPartnerIds', values: [actor.partnerId] },
+          ];
     if (actor.kind !== 'REQUESTER' || actor.userId === undefined) return [];
     const own: Selector[] = [
       { fact: 'requesterId', values: [actor.userId] },

@@ -53,10 +53,10 @@ export async function appendEvents(em: EntityManager, events: NewEvent[]): Promi
        update event_sequence set last_seq = last_seq + ? where id = 1 returning last_seq
      ), added as (
        insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at, imported,
-         requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, participant_ids)
+         requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, participant_ids, involved_partner_ids)
        select n.last_seq - ? + e.ord, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.api_key_id, e.payload, e.internal,
            e.occurred_at, e.imported, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority,
-           t.partner_id, nullif(t.participant_ids, '{}')
+           t.partner_id, nullif(t.participant_ids, '{}'), nullif(t.involved_partner_ids, '{}')
          from numbers n
          cross join rows from (jsonb_to_recordset(?::jsonb) as (ticket_id uuid, type text, actor_kind text,
            actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz, imported boolean))

@@ -35,4 +35,14 @@ export enum TicketEventType {
   EMAIL_RECEIVED = 'EMAIL_RECEIVED',
   /** A mail about this ticket was refused or ignored (internal; payload: inboundEmailId, from, messageId, reason, detail). */
   EMAIL_REJECTED = 'EMAIL_REJECTED',
+  /**
+   * A webhook endpoint was disabled because its deliveries kept failing for the retry window, or its
+   * receiver answered 410 Gone (internal, on the ticket of the delivery that failed last; payload:
+   * endpointId, partnerId, url, reason).
+   */
+  WEBHOOK_ENDPOINT_DISABLED = 'WEBHOOK_ENDPOINT_DISABLED',
+  /** An agent involved a partner in the ticket (seed 001; payload: partnerId, partnerName). */
+  PARTNER_INVOLVED = 'PARTNER_INVOLVED',
+  /** An agent removed an involved partner from the ticket (payload: partnerId, partnerName). */
+  PARTNER_REMOVED = 'PARTNER_REMOVED',
 }

@@ -26,11 +26,14 @@ export interface FeedEvent {
   apiKeyId?: string;
   /** Written by an import of history (src/import): replayed, never pushed live or notified. */
   imported?: boolean;
+  /** Partners involved in the ticket (besides the one that opened it) when the event committed. */
+  involvedPartnerIds?: string[];
 }
 
 /** The columns of ticket_event a FeedEvent is read from (see rowToFeedEvent). */
 export const FEED_EVENT_COLUMNS = `seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
-  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id, participant_ids, imported`;
+  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id, participant_ids, imported,
+  involved_partner_ids`;
 
 export interface FeedEventRow {
   seq: string;
@@ -52,6 +55,7 @@ export interface FeedEventRow {
   api_key_id: string | null;
   participant_ids: string[] | string | null;
   imported: boolean;
+  involved_partner_ids?: string[] | string | null;
 }
 
 export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
@@ -74,5 +78,6 @@ export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
     apiKeyId: r.api_key_id ?? undefined,
     participantIds: r.participant_ids ? pgArray(r.participant_ids) : undefined,
     imported: r.imported,
+    involvedPartnerIds: r.involved_partner_ids ? pgArray(r.involved_partner_ids) : undefined,
   };
 }

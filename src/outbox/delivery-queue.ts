@@ -122,16 +122,37 @@ export async function claim(
   opts: { owner: string; limit: number; leaseMs: number; now: Date },
 ): Promise<DeliveryRow[]> {
   const now = opts.now.toISOString();
+  // The candidates: due rows without a key, and the head (lowest seq still QUEUED or SENDING) of each
+  // key when it is due. The keys are walked with a loose index scan (one probe per key on
+  // outbox_delivery_order_idx), so a claim costs O(keys), not O(rows waiting): a backlog of thousands
+  // of rows behind a few dozen endpoints stays cheap to claim from.
   const rows = await em.execute<Record<string, unknown>[]>(
-    `with due as (
-       select d.id from outbox_delivery d
-        where d.queue = ? and d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
-          and (d.ordering_key is null or not exists (
-            select 1 from outbox_delivery e
-             where e.queue = d.queue and e.ordering_key = d.ordering_key
-               and e.status in ('QUEUED', 'SENDING') and e.seq < d.seq))
+    `with recursive keys(k) as (
+       (select ordering_key from outbox_delivery
+         where queue = ? and ordering_key is not null and status in ('QUEUED', 'SENDING')
+         order by ordering_key limit 1)
+       union all
+       select (select d.ordering_key from outbox_delivery d
+                where d.queue = ? and d.ordering_key is not null and d.status in ('QUEUED', 'SENDING')
+                  and d.ordering_key > keys.k
+                order by d.ordering_key limit 1)
+         from keys where keys.k is not null
+     ), candidates as materialized (
+       select h.id from keys cross join lateral (
+         select d.id, d.next_attempt_at from outbox_delivery d
+          where d.queue = ? and d.ordering_key = keys.k and d.status in ('QUEUED', 'SENDING')
+          order by d.seq limit 1) h
+        where keys.k is not null and h.next_attempt_at <= ?
+       union all
+       (select d.id from outbox_delivery d
+         where d.queue = ? and d.ordering_key is null and d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
+         order by d.next_attempt_at, d.seq limit ?)
+     ), due as (
+       -- The candidates once (materialized), then each row by its key: never the candidates per row.
+       select d.id from candidates c join outbox_delivery d on d.id = c.id
+        where d.status in ('QUEUED', 'SENDING') and d.next_attempt_at <= ?
         order by d.next_attempt_at, d.seq
-        limit ? for update skip locked
+        limit ? for update of d skip locked
      ), claimed as (
        update outbox_delivery d
           set status = 'SENDING', attempts = d.attempts + 1, lease_owner = ?,
@@ -144,7 +165,23 @@ export async function claim(
        on conflict (delivery_id, attempt) do update set worker = excluded.worker, started_at = excluded.started_at
      )
      select ${DELIVERY_COLUMNS} from claimed order by seq`,
-    [queue, now, opts.limit, opts.owner, now, opts.leaseMs / 1000, now, opts.owner, now],
+    [
+      queue,
+      queue,
+      queue,
+      now,
+      queue,
+      now,
+      opts.limit * 4,
+      now,
+      opts.limit,
+      opts.owner,
+      now,
+      opts.leaseMs / 1000,
+      now,
+      opts.owner,
+      now,
+    ],
   );
   return rows.map(rowToDelivery);
 }

@@ -24,6 +24,12 @@ export interface QueueHandler {
   concurrency: number;
   /** How long a claim holds (ms): longer than one send can take, or another worker sends it again. */
   leaseMs: number;
+  /**
+   * Keep `concurrency` sends in flight and claim again as each one ends (webhooks), instead of
+   * claiming a batch and waiting for its slowest send (mail): a slow receiver then holds up only its
+   * own sends, never the others'.
+   */
+  pipeline?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -190,6 +196,7 @@ export class OutboxDispatcher {
 
   /** Claims, sends and records until nothing is due (or the process is stopping). Returns how many were sent. */
   async drain(handler: QueueHandler): Promise<number> {
+    if (handler.pipeline) return this.drainPipelined(handler);
     let sent = 0;
     while (!this.stopping) {
       const em = this.o.em.fork();
@@ -217,6 +224,71 @@ export class OutboxDispatcher {
         await handler.onRecorded?.(tx, recorded);
       });
       sent += results.filter((r) => r.outcome.ok).length;
+    }
+    return sent;
+  }
+
+  /**
+   * The pipelined drain: up to `concurrency` sends in flight; whenever some end, their outcomes are
+   * recorded together (one transaction) and the free slots are claimed again. Ends when nothing is due
+   * and nothing is in flight.
+   */
+  private async drainPipelined(handler: QueueHandler): Promise<number> {
+    type Result = { delivery: DeliveryRow; outcome: DeliveryOutcome };
+    const inFlight = new Set<Promise<void>>();
+    let finished: Result[] = [];
+    let sent = 0;
+    let dry = false;
+    const recordFinished = async () => {
+      if (!finished.length) return;
+      const results = finished;
+      finished = [];
+      await this.o.em.fork().transactional(async (tx) => {
+        const recorded = await record(tx, results, {
+          owner: this.o.owner,
+          now: this.o.clock.now(),
+          retry: handler.retry,
+        });
+        await handler.onRecorded?.(tx, recorded);
+      });
+      sent += results.filter((r) => r.outcome.ok).length;
+    };
+    try {
+      while (true) {
+        const free = handler.concurrency - inFlight.size;
+        if (free > 0 && !dry && !this.stopping) {
+          const claimed = await claim(this.o.em.fork(), handler.queue, {
+            owner: this.o.owner,
+            limit: free,
+            leaseMs: handler.leaseMs,
+            now: this.o.clock.now(),
+          });
+          dry = claimed.length === 0;
+          for (const delivery of claimed) {
+            const p: Promise<void> = handler
+              .deliver(delivery)
+              .catch((err: Error): DeliveryOutcome => ({ ok: false, permanent: false, error: err.message }))
+              .then((outcome) => {
+                finished.push({ delivery, outcome });
+                inFlight.delete(p);
+              });
+            inFlight.add(p);
+          }
+        }
+        if (!inFlight.size && !finished.length) {
+          if (dry || this.stopping) break;
+          continue;
+        }
+        if (!finished.length) await Promise.race(inFlight);
+        // Let the sends that end together finish together: one recording and one claim for all of them.
+        await new Promise((r) => setImmediate(r));
+        await recordFinished();
+        // A recorded send may have freed the next delivery of its key: claim again.
+        dry = false;
+      }
+    } finally {
+      await Promise.allSettled([...inFlight]);
+      await recordFinished();
     }
     return sent;
   }

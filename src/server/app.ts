@@ -28,6 +28,7 @@ import type { RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import { surveyRouter } from '../notify/survey-page.js';
+import { exportRouter } from '../webhooks/export.js';
 import { watchPool } from '../db/pool-metrics.js';
 import { mountBrowserPages } from '../ops/browser-pages.js';
 import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
@@ -312,6 +313,8 @@ export async function startServer(
         scheduler: deps.scheduler,
       }),
     );
+  // The incremental export of the event log as NDJSON (src/webhooks/export.ts, docs/WEBHOOKS.md).
+  app.use('/export', exportRouter({ config, orm, clock: deps.clock, logger }));
 
   app.use(
     '/graphql',

@@ -35,6 +35,7 @@ import { CommentAttachmentResolver, TicketAttachmentResolver } from '../attachme
 import { InboundResolver, OrganizationDomainsResolver } from '../inbound/inbound.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
+import { WebhooksResolver } from '../webhooks/webhooks.resolver.js';
 import { tracingEnabled } from '../ops/trace.js';
 import { guardInputs } from './input-guard.js';
 
@@ -68,6 +69,7 @@ export async function buildDocketSchema(
       ImportResolver,
       ImportTicketPayloadResolver,
       ImportTicketsPayloadResolver,
+      WebhooksResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists

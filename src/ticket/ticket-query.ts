@@ -68,7 +68,12 @@ export async function findTicketPage(
     params.push(...values);
   };
   const f = opts.filter;
-  if (viewer.kind === 'PARTNER') add('t.partner_id = ?', viewer.partnerId ?? null);
+  if (viewer.kind === 'PARTNER')
+    add(
+      '(t.partner_id = ? or t.involved_partner_ids @> array[?]::uuid[])',
+      viewer.partnerId ?? null,
+      viewer.partnerId ?? null,
+    );
   else if (!isStaff(viewer)) {
     // Their own tickets and those they take part in (CC); with the setting, their organization's.
     if (opts.orgVisible && viewer.organizationId)

@@ -110,6 +110,13 @@ export class Ticket {
   @Property({ type: 'string', length: 64, nullable: true })
   importDigest?: string;
 
+  /**
+   * Partners an agent involved in the ticket though they did not open it (seed 001: "one of the
+   * Partners involved sends us a comment"): they read it, comment on it and receive its webhooks.
+   */
+  @Property({ type: 'string[]', columnType: 'uuid[]', default: '{}' })
+  involvedPartnerIds: string[] = [];
+
   @Property({ type: 'integer', version: true })
   version: number = 1;
 

@@ -13,6 +13,8 @@ import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.js'
 import { createLogger } from '../../src/shared/logger.js';
 import { DeadlineScheduler } from '../../src/scheduler/scheduler.js';
 import { Notifications } from '../../src/notify/notifier.js';
+import { Webhooks } from '../../src/webhooks/webhooks.js';
+import type { LookupAddress } from 'node:dns';
 
 /**
  * A real Docket server on a real, freshly migrated PostgreSQL database of its own,
@@ -26,6 +28,8 @@ export interface TestServer {
   scheduler?: DeadlineScheduler;
   /** With a scheduler: notifications (running only with `notifications: true` and scheduler 'process'). */
   notifications?: Notifications;
+  /** With a scheduler: webhooks (deriving and sending with `webhooks: true` and scheduler 'process'). */
+  webhooks?: Webhooks;
   config: Config;
   clock: Clock;
   /** Sends a GraphQL operation; `token` is a bearer token (or undefined for anonymous). */
@@ -56,6 +60,10 @@ export async function startTestServer(
     notifications?: boolean;
     /** The scheduler's horizon (ms); the configured default (SCHEDULER_HORIZON_MS) otherwise. */
     horizonMs?: number;
+    /** Derive and send webhooks (needs scheduler 'process'); off by default. */
+    webhooks?: boolean;
+    /** Name resolution for webhook calls (SSRF tests resolve names without DNS). */
+    lookup?: (hostname: string) => Promise<LookupAddress[]>;
   } = {},
 ): Promise<TestServer> {
   const adminUrl = process.env.DOCKET_TEST_ADMIN_URL!;
@@ -82,6 +90,11 @@ export async function startTestServer(
     OUTBOX_LEASE_MS: '20000',
     NOTIFY_RETRY_MS: '100',
     NOTIFY_RETRY_MAX_MS: '400',
+    WEBHOOKS: opts.webhooks ? 'on' : 'off',
+    // Receivers in tests listen on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_RETRY_MS: '100',
+    WEBHOOK_RETRY_MAX_MS: '800',
     ...opts.env,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -118,8 +131,22 @@ export async function startTestServer(
         process: opts.scheduler === 'process',
       })
     : undefined;
+  const webhooks =
+    scheduler && notifications
+      ? new Webhooks({
+          config,
+          em: orm.em.fork(),
+          databaseUrl: url.toString(),
+          dispatcher: notifications.dispatcher,
+          clock,
+          logger,
+          process: opts.scheduler === 'process',
+          lookup: opts.lookup,
+        })
+      : undefined;
   await scheduler?.start();
   await notifications?.start();
+  await webhooks?.start();
   const server: RunningServer = await startServer(
     { config, orm, schema: await schemaPromise, clock, logger, scheduler },
     { port: 0, host: '127.0.0.1' },
@@ -133,6 +160,7 @@ export async function startTestServer(
     orm,
     scheduler,
     notifications,
+    webhooks,
     config,
     clock,
     async gql(doc, variables, token) {
@@ -156,6 +184,7 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
+      await webhooks?.stop();
       await notifications?.stop();
       await scheduler?.stop();
       await pool.end();

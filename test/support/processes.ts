@@ -52,6 +52,7 @@ export async function startDocket(
       RATE_LIMIT_KEY_PER_MINUTE: '1000000',
       // Tests that want mail turn it on (with an SMTP server of their own).
       NOTIFICATIONS: 'off',
+      WEBHOOKS: 'off',
       ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
       ...env,
     },
