@@ -298,7 +298,7 @@ async function realtime(): Promise<void> {
     console.log('Realtime subscriptions: skipped (BENCH_REALTIME=0)');
     return;
   }
-  log('realtime subscriptions (about 2 minutes; BENCH_REALTIME=0 skips it)…');
+  log('realtime subscriptions (about 4 minutes; BENCH_REALTIME=0 skips it)…');
   console.log(await runRealtimeBench());
 }
 
