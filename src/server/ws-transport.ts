@@ -4,32 +4,51 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../shared/logger.js';
 
-/** Message texts (and query texts) kept shared between connections that send the same one, at most. */
+/** Distinct texts kept, at most, and their total length (characters). */
 const MAX_INTERNED = 10_000;
-/** Longer texts are not shared (a dashboard's subscribe message is a few hundred bytes). */
-const MAX_INTERNED_LENGTH = 16 * 1024;
+const MAX_INTERNED_CHARS = 2 * 1024 * 1024;
+/** Longer texts are not shared (a dashboard's subscribe message is a few hundred characters). */
+const MAX_INTERNED_LENGTH = 4096;
 
 /**
  * One copy of each distinct text among recent ones: thousands of dashboards send the same few
  * subscribe messages, and graphql-ws keeps each subscription's message (its text, its query) for as
- * long as the subscription lives. Bounded: past MAX_INTERNED distinct texts it starts over (a text
- * then gets a copy of its own again; nothing else changes).
+ * long as the subscription lives. Bounded: past MAX_INTERNED distinct texts or MAX_INTERNED_CHARS in
+ * all, it starts over (a text then gets a copy of its own again; nothing else changes).
  */
 export class Interner {
   private readonly texts = new Map<string, string>();
+  private chars = 0;
 
-  constructor(private readonly max = MAX_INTERNED) {}
+  constructor(
+    private readonly max = MAX_INTERNED,
+    private readonly maxChars = MAX_INTERNED_CHARS,
+  ) {}
 
   /** The copy of `text` already kept, else `text` (now kept). */
   intern(text: string): string {
     if (text.length > MAX_INTERNED_LENGTH) return text;
     const kept = this.texts.get(text);
     if (kept !== undefined) return kept;
-    if (this.texts.size >= this.max) this.texts.clear();
+    if (this.texts.size >= this.max || this.chars + text.length > this.maxChars) {
+      this.texts.clear();
+      this.chars = 0;
+    }
     this.texts.set(text, text);
+    this.chars += text.length;
     return text;
   }
+
+  get size(): number {
+    return this.texts.size;
+  }
 }
+
+/**
+ * A message worth sharing: not connection_init (its token is unique to the connection, and graphql-ws
+ * does not keep the message once it has answered it).
+ */
+const shareable = (text: string) => !text.includes('"connection_init"');
 
 /** The socket graphql-ws's server is given: one small object per connection, no closure per call. */
 class Transport {
@@ -57,7 +76,8 @@ class Transport {
   onMessage(cb: (data: string) => Promise<void>): void {
     // Not an async listener: nothing here waits with the received frame for the subscription's life.
     this.socket.on('message', (data) => {
-      cb(this.interner.intern(String(data))).catch((err: unknown) => {
+      const text = String(data);
+      cb(shareable(text) ? this.interner.intern(text) : text).catch((err: unknown) => {
         this.logger.error({ err }, 'handling a WebSocket message failed: closing its connection');
         this.socket.close(CloseCode.InternalServerError, 'Internal server error');
       });
