@@ -3,7 +3,7 @@
  * serving the same answer), on 100,000 seeded tickets, in interleaved rounds; then the SLA sections
  * and, once that database is closed, the timer precision bench (BENCH_TIMERS=0 skips it) and the
  * realtime bench (BENCH_REALTIME=0 skips it), then notifications (BENCH_NOTIFY=0 skips it), then the
- * write path against its floor (BENCH_WRITE=0 skips it). See
+ * write path against its floor (BENCH_WRITE=0 skips it), then inbound mail (BENCH_INBOUND=0 skips it). See
  * bench/README.md.
  */
 import './env.js'; // first: sets NODE_ENV=production before graphql and express load
@@ -30,6 +30,7 @@ import { runTimerBench } from './timers.js';
 import { runRealtimeBench } from './realtime.js';
 import { runNotifyBench } from './notify.js';
 import { runWriteBench } from './write-path.js';
+import { runInboundBench } from './inbound.js';
 
 const QUEUE_QUERY = `query Queue { tickets(first: 50, orderBy: QUEUE, filter: { statusCategory: [NEW, OPEN] }) { totalCount edges { cursor node { id reference subject priority status { key name } createdAt requester { id name } assignee { id name } organization { id name } team { id name } commentCount } } } }`;
 const GOAL = 0.35;
@@ -324,12 +325,24 @@ async function write(): Promise<void> {
   console.log(await runWriteBench());
 }
 
+/** Then inbound mail: mail → tickets against createTicket, and reply latency (BENCH_INBOUND=0 skips it). */
+async function inbound(): Promise<void> {
+  console.log('');
+  if (process.env.BENCH_INBOUND === '0') {
+    console.log('Inbound mail: skipped (BENCH_INBOUND=0)');
+    return;
+  }
+  log('inbound mail (about a minute; BENCH_INBOUND=0 skips it)…');
+  console.log(await runInboundBench());
+}
+
 const started = performance.now();
 main()
   .then(timers)
   .then(realtime)
   .then(notify)
   .then(write)
+  .then(inbound)
   .then(
     () => {
       console.log(`total time ${fmt((performance.now() - started) / 1000)} s`);

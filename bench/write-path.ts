@@ -87,7 +87,8 @@ const DEADLINES = `select ticket_id, 'workflow-timer' as kind, min(fire_at) as a
     where ticket_id = $1 and state = 'ACTIVE' and next_warning_at is not null group by ticket_id
   union all select ticket_id, 'sla-breach', min(due_at) from ticket_sla_target
     where ticket_id = $1 and state = 'ACTIVE' and due_at is not null group by ticket_id`;
-const CANCEL_JOB = `delete from agenda_jobs where name = $1 and data @> $2::jsonb`;
+const CANCEL_JOBS = `delete from agenda_jobs j using unnest($1::text[], $2::text[]) as d(name, ticket_id)
+  where j.name = d.name and j.data->>'ticketId' = d.ticket_id`;
 
 interface FloorServer {
   url: string;
@@ -139,9 +140,9 @@ async function startWriteFloor(
       await c.query(APPEND, [ticketId, type, agentId, JSON.stringify(payload)]);
       await c.query('commit');
       await c.query(DEADLINES, [ticketId]);
-      // The job store: each kind's job cancelled (nothing within the horizon), as Docket's sync does.
-      for (const kind of ['workflow-timer', 'sla-warning', 'sla-breach'])
-        await c.query(CANCEL_JOB, [kind, JSON.stringify({ ticketId })]);
+      // The job store: every kind's job cancelled (nothing within the horizon), as Docket's sync does.
+      const kinds = ['workflow-timer', 'sla-warning', 'sla-breach'];
+      await c.query(CANCEL_JOBS, [kinds, kinds.map(() => ticketId)]);
       return version;
     } catch (err) {
       await c.query('rollback').catch(() => {});

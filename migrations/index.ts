@@ -13,6 +13,10 @@ import { Migration20261130130000Outbox } from './Migration20261130130000Outbox.j
 import { Migration20261130131000Notifications } from './Migration20261130131000Notifications.js';
 import { Migration20261130132000Participants } from './Migration20261130132000Participants.js';
 import { Migration20261130140000SchedulerHorizon } from './Migration20261130140000SchedulerHorizon.js';
+import { Migration20261130150000Import } from './Migration20261130150000Import.js';
+import { Migration20261130160000CredentialChanges } from './Migration20261130160000CredentialChanges.js';
+import { Migration20261130150000Inbound } from './Migration20261130150000Inbound.js';
+import { Migration20261130160000AttachmentUploads } from './Migration20261130160000AttachmentUploads.js';
 
 /**
  * Every migration, in order. New ones are created with `npm run migration:create` and added here, so
@@ -33,4 +37,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130131000Notifications', class: Migration20261130131000Notifications },
   { name: 'Migration20261130132000Participants', class: Migration20261130132000Participants },
   { name: 'Migration20261130140000SchedulerHorizon', class: Migration20261130140000SchedulerHorizon },
+  { name: 'Migration20261130150000Import', class: Migration20261130150000Import },
+  { name: 'Migration20261130160000CredentialChanges', class: Migration20261130160000CredentialChanges },
+  { name: 'Migration20261130150000Inbound', class: Migration20261130150000Inbound },
+  { name: 'Migration20261130160000AttachmentUploads', class: Migration20261130160000AttachmentUploads },
 ];

@@ -60,6 +60,41 @@ async function createNotifications(
   });
 }
 
+/**
+ * The inbound SMTP listener (docs/INBOUND.md), when INBOUND_SMTP_PORT is set, in the command
+ * INBOUND_SMTP_PROCESS names (serve by default); stopped before the scheduler and the database.
+ */
+async function startInboundSmtp(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  scheduler: DeadlineScheduler,
+  res: Resources,
+  command: 'serve' | 'worker',
+): Promise<void> {
+  if (!config.inbound.smtp || config.inbound.smtp.process !== command) return;
+  const [{ InboundSmtpListener }, { PgAttachmentStore }] = await Promise.all([
+    import('./inbound/smtp-listener.js'),
+    import('./attachments/store.js'),
+  ]);
+  const listener = new InboundSmtpListener({
+    em: db.orm.em,
+    config,
+    clock: systemClock,
+    logger,
+    store: new PgAttachmentStore(),
+    scheduler,
+  });
+  await listener.start().catch((err: { code?: string; message?: string }) => {
+    throw new StartupError(
+      err.code === 'EADDRINUSE'
+        ? `INBOUND_SMTP_PORT ${config.inbound.smtp!.port} is already in use (another program listens there): stop it or set INBOUND_SMTP_PORT`
+        : `The inbound SMTP listener cannot start on INBOUND_SMTP_PORT ${config.inbound.smtp!.port}: ${err.message}`,
+    );
+  });
+  res.add('inbound SMTP listener', () => listener.stop());
+}
+
 async function createScheduler(
   config: Config,
   db: Database,
@@ -233,6 +268,7 @@ async function serve(
   // Stopped before the scheduler: no more deriving or claiming; sends in flight are recorded.
   res.add('notifications', () => notifications.stop());
   await notifications.start();
+  await startInboundSmtp(config, db, logger, scheduler, res, 'serve');
   if (config.demoData) await scheduler.sync(await ticketsWithDeadlines(db.orm.em.fork()));
   const server = await startServer(
     {
@@ -269,6 +305,7 @@ async function worker(
   await scheduler.start();
   res.add('notifications', () => notifications.stop());
   await notifications.start();
+  await startInboundSmtp(config, db, logger, scheduler, res, 'worker');
   // A worker serves no HTTP: its metrics are on METRICS_PORT only.
   let metricsUrl: string | undefined;
   if (config.ops.metrics.enabled) {

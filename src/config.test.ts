@@ -149,4 +149,45 @@ describe('loadConfig', () => {
       fails({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
     ).toContain('gRPC is not supported');
   });
+  it('inbound mail: addresses default to the reply address, the listener and endpoint are off until set, bad values named', () => {
+    const c = loadConfig({
+      ...base,
+      MAIL_FROM: 'Desk <desk@example.com>',
+      MAIL_REPLY_TO: 'Support@Example.com',
+    });
+    expect(c.inbound).toMatchObject({
+      addresses: ['support@example.com'],
+      smtp: undefined,
+      httpToken: undefined,
+      newSenders: 'organization',
+      perSenderPerHour: 60,
+      auth: 'off',
+      maxBytes: 25 * 1024 * 1024,
+    });
+    expect(c.attachments).toMatchObject({ maxFileBytes: 10 * 1024 * 1024, linkTtlSeconds: 300 });
+    const on = loadConfig({
+      ...base,
+      INBOUND_SMTP_PORT: '2525',
+      INBOUND_ADDRESSES: 'a@x.example, b@x.example',
+    });
+    expect(on.inbound.smtp).toMatchObject({ port: 2525, host: '0.0.0.0', process: 'serve' });
+    expect(on.inbound.addresses).toEqual(['a@x.example', 'b@x.example']);
+    expect(fails({ INBOUND_ADDRESSES: 'support+x@example.com' })).toMatch(
+      /^Invalid configuration: INBOUND_ADDRESSES /,
+    );
+    expect(fails({ INBOUND_SMTP_TLS_KEY: '/k.pem' })).toMatch(
+      /INBOUND_SMTP_TLS_KEY and INBOUND_SMTP_TLS_CERT go together/,
+    );
+    expect(
+      fails({
+        INBOUND_SMTP_PORT: '2525',
+        INBOUND_SMTP_TLS_KEY: '/nope/k.pem',
+        INBOUND_SMTP_TLS_CERT: '/nope/c.pem',
+      }),
+    ).toMatch(/^Invalid configuration: INBOUND_SMTP_TLS_KEY cannot be read/);
+    expect(fails({ INBOUND_NEW_SENDERS: 'everyone' })).toMatch(
+      /INBOUND_NEW_SENDERS must be organization, anyone or known/,
+    );
+    expect(fails({ INBOUND_HTTP_TOKEN: 'short-token' })).not.toContain('short-token');
+  });
 });

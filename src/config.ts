@@ -208,6 +208,61 @@ const schema = z.object({
     .int()
     .min(200, 'must be at least 200')
     .default(10_000),
+  // Inbound email and attachments (docs/INBOUND.md).
+  INBOUND_ADDRESSES: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((a) => ADDRESS.test(a.trim()) && !a.split('@')[0]!.includes('+')),
+      'must be a comma-separated list of support addresses without "+" (support@example.com,help@example.com)',
+    )
+    .optional(),
+  INBOUND_SMTP_PORT: z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 (any free port) and 65535')
+    .max(65535, 'must be between 0 (any free port) and 65535')
+    .optional(),
+  INBOUND_SMTP_HOST: z.string().min(1).optional(),
+  INBOUND_SMTP_PROCESS: z.enum(['serve', 'worker'], { message: 'must be serve or worker' }).default('serve'),
+  INBOUND_SMTP_TLS_KEY: z.string().min(1).optional(),
+  INBOUND_SMTP_TLS_CERT: z.string().min(1).optional(),
+  INBOUND_MAX_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int()
+    .min(10_240, 'must be at least 10240')
+    .max(100 * 1024 * 1024, 'must be at most 104857600 (100 MB)')
+    .default(25 * 1024 * 1024),
+  INBOUND_HTTP_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (try: openssl rand -hex 24)')
+    .optional(),
+  INBOUND_NEW_SENDERS: z
+    .enum(['organization', 'anyone', 'known'], { message: 'must be organization, anyone or known' })
+    .default('organization'),
+  INBOUND_RATE_PER_HOUR: z.coerce
+    .number({ message: 'must be a number of messages' })
+    .int()
+    .min(0, 'must be 0 (off) or more')
+    .default(60),
+  INBOUND_AUTH: z
+    .enum(['off', 'record', 'enforce'], { message: 'must be off, record or enforce' })
+    .default('off'),
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int()
+    .min(1024, 'must be at least 1024')
+    .default(10 * 1024 * 1024),
+  ATTACHMENT_MAX_TICKET_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int()
+    .min(1024, 'must be at least 1024')
+    .default(50 * 1024 * 1024),
+  ATTACHMENT_LINK_TTL_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .int()
+    .min(10, 'must be at least 10')
+    .max(86_400, 'must be at most 86400 (a day)')
+    .default(300),
   GRAPHIQL: boolish,
   WALLBOARD: boolish,
   METRICS: boolish,
@@ -290,6 +345,10 @@ export interface Config {
   /** Whether a requester sees every ticket of their organization, not only their own. */
   requestersSeeOrganizationTickets: boolean;
   notify: NotifyConfig;
+  /** Inbound email: docs/INBOUND.md. */
+  inbound: InboundConfig;
+  /** Attachments: docs/INBOUND.md. */
+  attachments: AttachmentsConfig;
   /** The browser pages, metrics and traces: docs/OPERATIONS.md. */
   ops: OpsConfig;
 }
@@ -318,6 +377,47 @@ export interface NotifyConfig {
   sweepMs: number;
   /** Signs survey links (HMAC-SHA256), derived from the JWT secret. */
   surveySecret: string;
+}
+
+/** Inbound email (docs/INBOUND.md). */
+export interface InboundConfig {
+  /** The support addresses mail is accepted for (lower case); their plus-addresses too. */
+  addresses: string[];
+  /** The built-in SMTP listener: off when undefined. Port 0 takes any free port (tests). */
+  smtp?: {
+    port: number;
+    host: string;
+    /** Which command runs it: `serve` (default) or `worker`. */
+    process: 'serve' | 'worker';
+    /** Both set: STARTTLS is offered with this key and certificate (PEM file contents). */
+    tls?: { key: Buffer; cert: Buffer };
+  };
+  /** Largest message accepted, in bytes (SMTP SIZE, and the HTTP endpoint's body limit). */
+  maxBytes: number;
+  /** The HTTP endpoint `POST /inbound/email` is on when set; its bearer token or Basic password. */
+  httpToken?: string;
+  /**
+   * Who may open a ticket by mail: `organization` (known requesters, and unknown senders from an
+   * organization's email domain, created as its requesters), `anyone` (unknown senders become requesters
+   * without organization), `known` (existing requesters only).
+   */
+  newSenders: 'organization' | 'anyone' | 'known';
+  /** Messages per sender address per hour before the rest is ignored (0: no limit). */
+  perSenderPerHour: number;
+  /** DKIM/SPF/DMARC (mailauth): off, record the verdict, or enforce (refuse a DMARC failure). */
+  auth: 'off' | 'record' | 'enforce';
+}
+
+/** Attachments (docs/INBOUND.md). */
+export interface AttachmentsConfig {
+  /** Largest file, in bytes. */
+  maxFileBytes: number;
+  /** Most bytes of attachments one ticket holds. */
+  maxTicketBytes: number;
+  /** How long a signed download or upload link works, in seconds. */
+  linkTtlSeconds: number;
+  /** Signs download and upload links (HMAC-SHA256), derived from the JWT secret. */
+  linkSecret: string;
 }
 
 /** What operators and explorers get besides the API (docs/OPERATIONS.md). */
@@ -349,7 +449,14 @@ export interface OpsConfig {
 }
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'DATABASE_URL', 'MONGODB_URL', 'SMTP_URL', 'METRICS_TOKEN']);
+const SECRETS = new Set([
+  'JWT_SECRET',
+  'DATABASE_URL',
+  'MONGODB_URL',
+  'SMTP_URL',
+  'METRICS_TOKEN',
+  'INBOUND_HTTP_TOKEN',
+]);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -390,6 +497,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     secret = localDevSecret(dataDir);
   }
+  const notify = notifyConfig(e, dataDir, secret);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -435,7 +543,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: truthy(e.DEMO_DATA, !e.DATABASE_URL),
     migrateOnStart: truthy(e.MIGRATE_ON_START, true),
     requestersSeeOrganizationTickets: truthy(e.REQUESTERS_SEE_ORGANIZATION_TICKETS, false),
-    notify: notifyConfig(e, dataDir, secret),
+    notify,
+    inbound: inboundConfig(e, notify),
+    attachments: {
+      maxFileBytes: e.ATTACHMENT_MAX_BYTES,
+      maxTicketBytes: Math.max(e.ATTACHMENT_MAX_TICKET_BYTES, e.ATTACHMENT_MAX_BYTES),
+      linkTtlSeconds: e.ATTACHMENT_LINK_TTL_SECONDS,
+      linkSecret: createHmac('sha256', secret).update('docket:attachment-links').digest('hex'),
+    },
     ops: opsConfig(e),
   };
 }
@@ -465,6 +580,49 @@ function opsConfig(e: z.infer<typeof schema>): OpsConfig {
     tracing: traces
       ? { url: traces, protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL, serviceName: e.OTEL_SERVICE_NAME }
       : undefined,
+  };
+}
+
+/** A PEM file named by a variable, read at start; a missing file stops start-up naming the variable. */
+function pemFile(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${name} cannot be read (${(err as Error).message})`);
+  }
+}
+
+function inboundConfig(e: z.infer<typeof schema>, notify: NotifyConfig): InboundConfig {
+  if (Boolean(e.INBOUND_SMTP_TLS_KEY) !== Boolean(e.INBOUND_SMTP_TLS_CERT))
+    throw new ConfigError(
+      'Invalid configuration: INBOUND_SMTP_TLS_KEY and INBOUND_SMTP_TLS_CERT go together (the PEM files of the key and the certificate for STARTTLS)',
+    );
+  const addresses = (e.INBOUND_ADDRESSES ?? notify.replyTo)
+    .split(',')
+    .map((a) => a.trim().toLowerCase())
+    .filter(Boolean);
+  return {
+    addresses: [...new Set(addresses)],
+    smtp:
+      e.INBOUND_SMTP_PORT === undefined
+        ? undefined
+        : {
+            port: e.INBOUND_SMTP_PORT,
+            host: e.INBOUND_SMTP_HOST ?? e.HOST,
+            process: e.INBOUND_SMTP_PROCESS,
+            tls:
+              e.INBOUND_SMTP_TLS_KEY && e.INBOUND_SMTP_TLS_CERT
+                ? {
+                    key: pemFile('INBOUND_SMTP_TLS_KEY', e.INBOUND_SMTP_TLS_KEY),
+                    cert: pemFile('INBOUND_SMTP_TLS_CERT', e.INBOUND_SMTP_TLS_CERT),
+                  }
+                : undefined,
+          },
+    maxBytes: e.INBOUND_MAX_BYTES,
+    httpToken: e.INBOUND_HTTP_TOKEN,
+    newSenders: e.INBOUND_NEW_SENDERS,
+    perSenderPerHour: e.INBOUND_RATE_PER_HOUR,
+    auth: e.INBOUND_AUTH,
   };
 }
 

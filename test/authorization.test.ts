@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getNamedType, isObjectType } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLInterfaceType } from 'graphql';
 import { SCOPES } from '../src/access/actor.js';
-import { OPERATIONS } from '../src/access/policy.js';
+import { NODE_READ_OPERATION, OPERATIONS } from '../src/access/policy.js';
 import { buildDocketSchema } from '../src/server/schema.js';
 import { PRESETS } from '../src/workflow/presets/index.js';
 import { flows } from './support/flows.js';
@@ -61,6 +61,16 @@ const SAMPLES: Record<string, Sample> = {
   'Mutation.addComment': {
     query: `mutation { addComment(input: { ticketId: "${NOPE}", body: "x" }) { errors { code } } }`,
     allowed: PEOPLE_AND_PARTNER,
+  },
+  'Mutation.importTicket': {
+    query:
+      'mutation { importTicket(input: { externalId: "", createdAt: "2026-01-01T00:00:00Z", subject: "x", description: "x", channel: API }) { errors { code } } }',
+    allowed: ['admin', 'partner'],
+  },
+  'Mutation.importTickets': {
+    query:
+      'mutation { importTickets(input: { tickets: [{ externalId: "", createdAt: "2026-01-01T00:00:00Z", subject: "x", description: "x", channel: API }] }) { errors { code } results { errors { code } } } }',
+    allowed: ['admin', 'partner'],
   },
   'Mutation.transitionTicket': {
     query: `mutation { transitionTicket(input: { ticketId: "${NOPE}", to: "x", expectedVersion: 1 }) { errors { code } } }`,
@@ -135,6 +145,15 @@ const SAMPLES: Record<string, Sample> = {
   },
   'Query.notificationMessages': { query: '{ notificationMessages { id } }', allowed: STAFF },
   'Query.csatMetrics': { query: '{ csatMetrics { rated } }', allowed: STAFF },
+  'Query.inboundEmails': { query: '{ inboundEmails { id } }', allowed: STAFF },
+  'Mutation.createAttachmentUpload': {
+    query: `mutation { createAttachmentUpload(input: { ticketId: "${NOPE}", filename: "a.txt" }) { errors { code } } }`,
+    allowed: PEOPLE_AND_PARTNER,
+  },
+  'Mutation.setOrganizationEmailDomains': {
+    query: `mutation { setOrganizationEmailDomains(input: { organizationId: "${NOPE}", domains: [] }) { errors { code } } }`,
+    allowed: ADMIN,
+  },
   'Mutation.saveNotificationTemplate': {
     query:
       'mutation { saveNotificationTemplate(input: { key: "matrix", subject: "{{", text: "", html: "" }) { errors { code } } }',
@@ -288,4 +307,203 @@ describe('authorization matrix', () => {
       expect(outcome).toEqual(expected);
     });
   }
+
+  /**
+   * Every path to an object applies that object's read rule (issue 12 item 2): `node(id:)` answers as
+   * the object's own root query does, for every Node type and every kind of caller. One row per object
+   * (a Node type, and where its data rule differs by owner, one object each side of it), written by
+   * hand; `root` is the object's own query (or the query that reaches it), which must agree.
+   */
+  describe('every path to an object', () => {
+    type Row = {
+      id: string;
+      readers: readonly Caller[];
+      root?: {
+        query: string;
+        variables?: Record<string, unknown>;
+        has: (data: unknown, id: string) => boolean;
+      };
+    };
+    const rows = new Map<string, Row>();
+    const listHas = (field: string) => (data: unknown, id: string) =>
+      ((data as Record<string, { id: string }[] | null> | null)?.[field] ?? []).some((x) => x.id === id);
+
+    beforeAll(async () => {
+      const admin = credentials.get('admin');
+      const ask = async <T>(query: string, variables: Record<string, unknown> = {}, token = admin) => {
+        const res = await s.gql<T, unknown>(query, variables, token);
+        expect(res.errors).toBeUndefined();
+        return res.data!;
+      };
+      const rita = await f.create('rita@acme.example', { subject: 'Node matrix', description: 'mine' });
+      const pub = await f.comment('alice@docket.local', { ticketId: rita.id, body: 'Public reply' });
+      const note = await f.comment('alice@docket.local', { ticketId: rita.id, body: 'Note', internal: true });
+      const viaPartner = await s.gql<{ createTicket: { ticket: { id: string } } }, unknown>(
+        'mutation { createTicket(input: { subject: "From the platform", description: "x", channel: API, requesterEmail: "nodebuyer@example.com", requesterName: "Buyer" }) { ticket { id } } }',
+        {},
+        credentials.get('partner:*'),
+      );
+      const partnerTicket = viaPartner.data!.createTicket.ticket.id;
+      const partnerComment = await s.gql<{ addComment: { comment: { id: string } } }, unknown>(
+        'mutation($t: ID!) { addComment(input: { ticketId: $t, body: "Seller answered" }) { comment { id } } }',
+        { t: partnerTicket },
+        credentials.get('partner:*'),
+      );
+      const d = await ask<{
+        viewer: { id: string };
+        agents: { id: string; email: string }[];
+        teams: { id: string }[];
+        workflows: { id: string; key: string }[];
+        partners: { id: string }[];
+        apiKeys: { id: string }[];
+        ticket: { requester: { id: string }; organization: { id: string; plan: { id: string } } };
+      }>(
+        `query($t: ID!) { viewer { id } agents { id email } teams { id } workflows { id key } partners { id } apiKeys { id }
+           ticket(id: $t) { requester { id } organization { id plan { id } } } }`,
+        { t: rita.id },
+      );
+      const uma = await ask<{ viewer: { organization: { id: string; plan: { id: string } } } }>(
+        '{ viewer { organization { id plan { id } } } }',
+        {},
+        await f.token('uma@umbrella.example'),
+      );
+      const alice = d.agents.find((a) => a.email === 'alice@docket.local')!.id;
+      const agency = d.workflows.find((w) => w.key === 'agency')!;
+      const ticketRoot = {
+        query: 'query($id: ID!) { ticket(id: $id) { id } }',
+        has: (x: unknown) => !!(x as { ticket: unknown } | null)?.ticket,
+      };
+      const commentsOf = (ticketId: string) => ({
+        query: 'query($t: ID!) { ticket(id: $t) { comments { edges { node { id } } } } }',
+        variables: { t: ticketId },
+        has: (x: unknown, id: string) =>
+          !!(
+            x as { ticket: { comments: { edges: { node: { id: string } }[] } } | null } | null
+          )?.ticket?.comments.edges.some((e) => e.node.id === id),
+      });
+      const PEOPLE_ONLY = ['requester', 'agent', 'admin'] as const;
+      const STAFF_ONLY = ['agent', 'admin'] as const;
+      // Hand-written: who reads each object, whichever path.
+      rows.set("Ticket (a requester's own)", { id: rita.id, readers: PEOPLE_ONLY, root: ticketRoot });
+      rows.set('Ticket (opened by the partner)', {
+        id: partnerTicket,
+        readers: [...STAFF_ONLY, 'partner'],
+        root: ticketRoot,
+      });
+      rows.set('Comment (public, on the requester’s ticket)', {
+        id: pub.comment!.id,
+        readers: PEOPLE_ONLY,
+        root: commentsOf(rita.id),
+      });
+      rows.set('Comment (internal note)', {
+        id: note.comment!.id,
+        readers: STAFF_ONLY,
+        root: commentsOf(rita.id),
+      });
+      rows.set('Comment (the partner’s, on its ticket)', {
+        id: partnerComment.data!.addComment.comment.id,
+        readers: [...STAFF_ONLY, 'partner'],
+        root: commentsOf(partnerTicket),
+      });
+      rows.set('User (the requester herself)', { id: d.ticket.requester.id, readers: PEOPLE_ONLY });
+      rows.set('User (an agent)', {
+        id: alice,
+        readers: STAFF_ONLY,
+        root: { query: '{ agents { id } }', has: listHas('agents') },
+      });
+      rows.set('User (the admin)', {
+        id: d.viewer.id,
+        readers: STAFF_ONLY,
+        root: { query: '{ agents { id } }', has: listHas('agents') },
+      });
+      rows.set('Organization (the requester’s)', { id: d.ticket.organization.id, readers: PEOPLE_ONLY });
+      rows.set('Organization (another)', { id: uma.viewer.organization.id, readers: STAFF_ONLY });
+      rows.set('Plan (the requester’s organization’s)', {
+        id: d.ticket.organization.plan.id,
+        readers: PEOPLE_ONLY,
+      });
+      rows.set('Plan (another)', { id: uma.viewer.organization.plan.id, readers: STAFF_ONLY });
+      rows.set('Team', {
+        id: d.teams[0]!.id,
+        readers: PEOPLE_ONLY,
+        root: { query: '{ teams { id } }', has: listHas('teams') },
+      });
+      rows.set('Workflow', {
+        id: agency.id,
+        readers: PEOPLE_ONLY,
+        root: {
+          query: '{ workflow(key: "agency") { id } }',
+          has: (x: unknown) => !!(x as { workflow: unknown } | null)?.workflow,
+        },
+      });
+      rows.set('Partner', {
+        id: d.partners[0]!.id,
+        readers: ['admin'],
+        root: { query: '{ partners { id } }', has: listHas('partners') },
+      });
+      rows.set('ApiKey', {
+        id: d.apiKeys[0]!.id,
+        readers: ['admin'],
+        root: { query: '{ apiKeys { id } }', has: listHas('apiKeys') },
+      });
+    });
+
+    const nodeCredential = (caller: Caller) =>
+      caller === 'partnerOutOfScope'
+        ? credentials.get('partner:-tickets:read')
+        : credentialOf(caller, 'Query.node');
+
+    it('has a row for every Node type of the schema, and a read rule for each in the policy', async () => {
+      const schema = await buildDocketSchema();
+      const nodeTypes = schema
+        .getPossibleTypes(schema.getType('Node') as GraphQLInterfaceType)
+        .map((t) => t.name);
+      const typesOf = [...rows.values()].map(
+        (r) => Buffer.from(r.id, 'base64url').toString('utf8').split(':')[0],
+      );
+      expect([...new Set(typesOf)].sort()).toEqual([...nodeTypes].sort());
+      expect(Object.keys(NODE_READ_OPERATION).sort()).toEqual([...nodeTypes].sort());
+    });
+
+    it.each([
+      "Ticket (a requester's own)",
+      'Ticket (opened by the partner)',
+      'Comment (public, on the requester’s ticket)',
+      'Comment (internal note)',
+      'Comment (the partner’s, on its ticket)',
+      'User (the requester herself)',
+      'User (an agent)',
+      'User (the admin)',
+      'Organization (the requester’s)',
+      'Organization (another)',
+      'Plan (the requester’s organization’s)',
+      'Plan (another)',
+      'Team',
+      'Workflow',
+      'Partner',
+      'ApiKey',
+    ])('%s: node(id:) and its own query agree with the table', async (name) => {
+      const row = rows.get(name)!;
+      const viaNode: Record<string, boolean> = {};
+      const viaRoot: Record<string, boolean> = {};
+      for (const caller of CALLERS) {
+        const credential = nodeCredential(caller);
+        const res = await s.gql<{ node: { id: string } | null }, unknown>(
+          'query($id: ID!) { node(id: $id) { id } }',
+          { id: row.id },
+          credential,
+        );
+        viaNode[caller] = res.data?.node?.id === row.id;
+        if (row.root) {
+          const r = await s.gql(row.root.query, { id: row.id, ...row.root.variables }, credential);
+          viaRoot[caller] = row.root.has(r.data ?? null, row.id);
+        }
+      }
+      const expected = Object.fromEntries(
+        CALLERS.map((c) => [c, (row.readers as readonly string[]).includes(c)]),
+      );
+      expect(viaNode).toEqual(expected);
+      if (row.root) expect(viaRoot).toEqual(expected);
+    });
+  });
 });

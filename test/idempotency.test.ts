@@ -287,7 +287,7 @@ describe('idempotency keys', () => {
     const key = randomUUID();
     const token = await f.token(RITA);
     const invalid = await post(token, key, CREATE, { input: { subject: 'No description' } });
-    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await keyRows(key)).toEqual([]);
     // So the key is free for the request the caller meant.
     const subject = `Fixed ${key}`;

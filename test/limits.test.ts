@@ -70,13 +70,20 @@ describe('request limits', () => {
   });
 
   it('refuses queries nested too deep or with too many aliases', async () => {
+    // With application/graphql-response+json a validation failure is a 400; with application/json,
+    // a 200 (GraphQL over HTTP; test/http-spec.test.ts).
+    const strict = { accept: 'application/graphql-response+json' };
     const deep = await ask(
       '{ tickets(first: 1) { edges { node { requester { organization { plan { name } } } } } } }',
+      strict,
     );
     expect(deep.status).toBe(400);
     expect(deep.body.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(deep.body.errors![0]!.message).toMatch(/depth/i);
-    const aliases = await ask(`{ ${Array.from({ length: 6 }, (_, i) => `a${i}: viewer { id }`).join(' ')} }`);
+    const aliases = await ask(
+      `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: viewer { id }`).join(' ')} }`,
+      strict,
+    );
     expect(aliases.status).toBe(400);
     expect(aliases.body.errors![0]!.message).toMatch(/alias/i);
   });

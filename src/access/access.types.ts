@@ -9,6 +9,7 @@ export const ApiKeyScope = {
   TICKETS_WRITE: 'tickets:write',
   COMMENTS_WRITE: 'comments:write',
   EVENTS_SUBSCRIBE: 'events:subscribe',
+  IMPORT: 'import',
 } as const;
 registerEnumType(ApiKeyScope, {
   name: 'ApiKeyScope',
@@ -23,6 +24,10 @@ registerEnumType(ApiKeyScope, {
     },
     EVENTS_SUBSCRIBE: {
       description: 'events:subscribe: ticketEvents and slaAlerts of the partner’s tickets',
+    },
+    IMPORT: {
+      description:
+        'import: import history from another help desk (importTicket, importTickets); the tickets then belong to the partner',
     },
   },
 });

@@ -15,7 +15,13 @@ export interface Actor {
 }
 
 /** What a partner key may do. */
-export const SCOPES = ['tickets:read', 'tickets:write', 'comments:write', 'events:subscribe'] as const;
+export const SCOPES = [
+  'tickets:read',
+  'tickets:write',
+  'comments:write',
+  'events:subscribe',
+  'import',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const hasScope = (actor: Actor, scope: Scope): boolean =>

@@ -12,7 +12,7 @@ export const API_KEY_USAGE = `usage: docket apikey <command>
   list [--partner <name>]      the keys: id, prefix, partner, scopes, last used, expiry, revoked
   rotate <id or prefix> [--grace <seconds>]   a new key replacing it; prints the new key once
   revoke <id or prefix>        the key stops working at once
-scopes: tickets:read, tickets:write, comments:write, events:subscribe`;
+scopes: tickets:read, tickets:write, comments:write, events:subscribe, import`;
 
 const PREFIX = /^dk_[0-9a-f]{8}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -25,9 +25,10 @@ interface UserRow {
   role: Role;
   tier: number | null;
   organization_id: string | null;
+  deactivated_at: string | Date | null;
 }
 
-const USER_COLUMNS = 'id, role, tier, organization_id';
+const USER_COLUMNS = 'id, role, tier, organization_id, deactivated_at';
 
 /**
  * Users found by a token, remembered for a few seconds: a session's requests then skip the lookup.
@@ -37,6 +38,11 @@ const USER_COLUMNS = 'id, role, tier, organization_id';
 const USER_TTL_MS = 5000;
 const MAX_USERS = 10_000;
 const knownUsers = new Map<string, { row: UserRow; until: number }>();
+
+/** Forgets what is remembered of a user (their role changed, they were deactivated): read again next time. */
+export function forgetUser(userId: string): void {
+  for (const [key, hit] of knownUsers) if (hit.row.id === userId) knownUsers.delete(key);
+}
 
 async function rememberedUser(
   key: string,
@@ -115,6 +121,9 @@ export async function authenticate(
       : refused('invalid', 'Your token is not valid');
   const user = await userOf(config, check, em);
   if (!user) return refused('unknown-user', 'Your token names a user that does not exist');
+  // Deactivated (app_user.deactivated_at): refused like a revoked key, on HTTP within the 5 s the
+  // user is remembered, on open WebSocket connections at once (src/server/ws.ts).
+  if (user.deactivated_at) return refused('revoked', 'Your account has been deactivated');
   return {
     ok: true,
     actor: {

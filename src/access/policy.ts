@@ -50,6 +50,9 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Query.apiKeys': ADMIN,
   'Mutation.createTicket': withPartner(PEOPLE, 'tickets:write'),
   'Mutation.addComment': withPartner(PEOPLE, 'comments:write'),
+  // Importing history from another help desk (src/import, docs/IMPORT.md).
+  'Mutation.importTicket': withPartner(ADMIN, 'import'),
+  'Mutation.importTickets': withPartner(ADMIN, 'import'),
   'Mutation.transitionTicket': PEOPLE,
   'Mutation.updateTicket': PEOPLE,
   'Mutation.assignTicket': STAFF,
@@ -78,6 +81,10 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   'Mutation.followTicket': STAFF,
   'Mutation.unfollowTicket': STAFF,
   'Mutation.rateTicket': PEOPLE,
+  // Inbound mail (src/inbound, docs/INBOUND.md).
+  'Query.inboundEmails': STAFF,
+  'Mutation.setOrganizationEmailDomains': ADMIN,
+  'Mutation.createAttachmentUpload': withPartner(PEOPLE, 'comments:write'),
   'Subscription.ticketEvents': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.slaAlerts': withPartner(PEOPLE, 'events:subscribe'),
   'Subscription.queueStats': STAFF,
@@ -168,6 +175,34 @@ export const canSeeEvent = (
   event: TicketOwnership & { internal: boolean },
   opts: VisibilityOptions,
 ): boolean => canReadTicketOf(actor, event, opts) && (!event.internal || canSeeInternal(actor));
+
+/**
+ * Every path to an object applies that object's read rule (issue 12 item 2): `node(id:)` and any field
+ * that takes an object's id first ask whether the caller may call the object's own root query (the
+ * same OPERATIONS rule, so a partner key never reads a Team through `node` when `teams` refuses it),
+ * then the object's data rule (canReadNodeData in src/server/node.resolver.ts: tickets by
+ * canReadTicketOf, internal notes for staff, people for staff and themselves, organizations and
+ * their plans for staff and their members). Types without a root query of their own name the
+ * query that reaches them (a comment through its ticket, an organization and its plan through
+ * `viewer`). Every Node type of the schema must be listed: test/authorization.test.ts checks it.
+ */
+export const NODE_READ_OPERATION: Readonly<Record<string, string>> = {
+  Ticket: 'Query.ticket',
+  Comment: 'Query.ticket',
+  User: 'Query.viewer',
+  Organization: 'Query.viewer',
+  Plan: 'Query.viewer',
+  Team: 'Query.teams',
+  Workflow: 'Query.workflow',
+  Partner: 'Query.partners',
+  ApiKey: 'Query.apiKeys',
+};
+
+/** May `actor` reach objects of a Node type at all (the operation rule of NODE_READ_OPERATION)? */
+export function mayReadNodeType(actor: Actor, type: string): boolean {
+  const operation = NODE_READ_OPERATION[type];
+  return operation !== undefined && mayCall(actor, operation).ok;
+}
 
 export const canManageTickets = isStaff;
 export const canManageWorkflows = (actor: Actor) => actor.kind === 'ADMIN';

@@ -24,6 +24,10 @@ export const FOREIGN_TABLES = [
   'satisfaction_survey',
   // The scheduler's promoter mark (src/scheduler).
   'scheduler_state',
+  // Inbound email and attachments (src/inbound, src/attachments), written with SQL.
+  'inbound_email',
+  'attachment',
+  'attachment_blob',
 ];
 
 /**

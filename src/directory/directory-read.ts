@@ -26,6 +26,7 @@ export const organizationFromRow = (r: Record<string, unknown>) =>
     plan: stub(r.plan_id),
     workflowKey: r.workflow_key ?? undefined,
     leadAgent: stub(r.lead_agent_id),
+    emailDomains: (r.email_domains as string[] | undefined) ?? [],
   }) as unknown as Organization;
 
 export const teamFromRow = (r: Record<string, unknown>) =>

@@ -25,4 +25,11 @@ export class Organization {
    */
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null', fieldName: 'lead_agent_id' })
   leadAgent?: Rel<User>;
+
+  /**
+   * The email domains of this organization (lower case, e.g. `acme.example`): a sender from one of them
+   * who writes to the help desk for the first time becomes a requester of it (issue 15, docs/INBOUND.md).
+   */
+  @Property({ type: 'string[]', columnType: 'text[]', default: '{}' })
+  emailDomains: string[] = [];
 }

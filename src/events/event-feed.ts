@@ -17,6 +17,37 @@ export interface FeedListener {
   readonly selectors?: readonly Selector[];
 }
 
+/**
+ * A change to a credential, recorded by the database (migration CredentialChanges) with a number of
+ * the event log's own sequence: the feed hands it over in sequence order with the events, so whoever
+ * closes connections on it does so before any event that committed after the change is offered.
+ * Kinds: REVOKED (a key revoked, or rotated without grace), EXPIRES (a key stops at `effectiveAt`:
+ * rotated with grace, or given an expiry), DEACTIVATED (a user deactivated or deleted), ROLE_CHANGED.
+ */
+export interface CredentialChange {
+  seq: number;
+  apiKeyId?: string;
+  userId?: string;
+  kind: 'REVOKED' | 'EXPIRES' | 'DEACTIVATED' | 'ROLE_CHANGED';
+  effectiveAt: Date;
+}
+
+interface CredentialChangeRow {
+  seq: number | string;
+  api_key_id: string | null;
+  user_id: string | null;
+  kind: CredentialChange['kind'];
+  effective_at: string;
+}
+
+const toCredentialChange = (r: CredentialChangeRow): CredentialChange => ({
+  seq: Number(r.seq),
+  apiKeyId: r.api_key_id ?? undefined,
+  userId: r.user_id ?? undefined,
+  kind: r.kind,
+  effectiveAt: new Date(r.effective_at),
+});
+
 export interface EventFeedOptions {
   em: EntityManager;
   signal: CommitSignal;
@@ -30,9 +61,10 @@ export interface EventFeedOptions {
 /**
  * One per server process: follows the event log from the sequence it started at and hands each batch
  * of newly committed events to every listener (the subscriptions of this process). One reader per
- * process, however many subscribers. The sequence is gapless in commit order (see event-log.ts), so
+ * process, however many subscribers. The sequence is in commit order (see event-log.ts), so
  * `seq > position` after a commit signal returns exactly the events not yet seen, and never an event
- * of a transaction that rolled back.
+ * of a transaction that rolled back; credential changes take numbers of the same sequence and are
+ * announced in that order (onCredentialChange).
  *
  * Listeners are filed by their selectors (a team, an assignee, a requester, …), so an event is offered
  * only to those filed under one of its facts, plus those that take everything: with thousands of
@@ -50,8 +82,15 @@ export class EventFeed {
   private again = false;
   private poll?: NodeJS.Timeout;
   private stopped = false;
+  private readonly credentialWatchers = new Set<(change: CredentialChange) => void>();
 
   constructor(private readonly opts: EventFeedOptions) {}
+
+  /** Calls `watch` for every credential change as it commits, in sequence order with the events. */
+  onCredentialChange(watch: (change: CredentialChange) => void): () => void {
+    this.credentialWatchers.add(watch);
+    return () => this.credentialWatchers.delete(watch);
+  }
 
   async start(): Promise<void> {
     const [row] = await readRows<{ last_seq: string }>(
@@ -126,33 +165,62 @@ export class EventFeed {
       });
   }
 
+  /**
+   * Reads what committed since the cursor. Sequence numbers are taken under one row lock and so commit
+   * in order: everything up to `last_seq` as one statement sees it has committed, events and
+   * credential changes alike (which share the sequence: the events' numbers have gaps where a change
+   * took one). The changes up to there come with it, in the same snapshot.
+   */
   private async drain(): Promise<void> {
     const batch = this.opts.batch ?? 500;
     do {
       this.again = false;
-      for (;;) {
+      const [head] = await readRows<{ last_seq: string; changes: CredentialChangeRow[] | null }>(
+        this.opts.em,
+        `select s.last_seq, (select json_agg(c order by c.seq) from credential_change c
+            where c.seq > ? and c.seq <= s.last_seq) as changes
+           from event_sequence s where s.id = 1`,
+        [this.cursor],
+      );
+      if (!head || this.stopped) break;
+      const last = Number(head.last_seq);
+      const changes = (head.changes ?? []).map(toCredentialChange);
+      while (this.cursor < last && !this.stopped) {
         const rows = await readRows<FeedEventRow>(
           this.opts.em,
-          `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? order by seq limit ?`,
-          [this.cursor, batch],
+          `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? and seq <= ? order by seq limit ?`,
+          [this.cursor, last, batch],
         );
-        if (rows.length === 0 || this.stopped) break;
         const events = rows.map(rowToFeedEvent);
-        this.cursor = events.at(-1)!.seq;
+        const upTo = rows.length === batch ? events.at(-1)!.seq : last;
+        this.cursor = upTo;
         traced(
           'events.deliver',
           {
             'docket.events': events.length,
-            'docket.seq.last': this.cursor,
+            'docket.seq.last': upTo,
             'docket.listeners': this.listeners.size,
           },
           () => {
-            for (const e of events) this.offer(e);
+            for (const e of events) {
+              while (changes.length && changes[0]!.seq < e.seq) this.announce(changes.shift()!);
+              this.offer(e);
+            }
+            while (changes.length && changes[0]!.seq <= upTo) this.announce(changes.shift()!);
           },
         );
-        if (rows.length < batch) break;
       }
     } while (this.again && !this.stopped);
+  }
+
+  private announce(change: CredentialChange): void {
+    for (const watch of this.credentialWatchers) {
+      try {
+        watch(change);
+      } catch (err) {
+        this.opts.logger.error({ err }, 'a credential change watcher failed');
+      }
+    }
   }
 
   private offer(e: FeedEvent): void {

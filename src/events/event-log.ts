@@ -9,6 +9,11 @@ export interface NewEvent {
   payload: Record<string, unknown>;
   internal?: boolean;
   occurredAt: Date;
+  /**
+   * Written by an import of history (src/import): kept in the log and replays, never pushed to live
+   * subscribers or notified.
+   */
+  imported?: boolean;
 }
 
 /** The PostgreSQL channel on which a committing transaction announces the last sequence it wrote. */
@@ -40,21 +45,22 @@ export async function appendEvents(em: EntityManager, events: NewEvent[]): Promi
     payload: e.payload,
     internal: e.internal ?? false,
     occurred_at: e.occurredAt.toISOString(),
+    imported: e.imported ?? false,
   }));
   // One statement (one round trip): take the numbers, insert the rows with them, NOTIFY the last.
   const [{ last_seq }] = await em.execute<[{ last_seq: string }]>(
     `with numbers as (
        update event_sequence set last_seq = last_seq + ? where id = 1 returning last_seq
      ), added as (
-       insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at,
+       insert into ticket_event (seq, ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at, imported,
          requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, participant_ids)
        select n.last_seq - ? + e.ord, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.api_key_id, e.payload, e.internal,
-           e.occurred_at, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority,
+           e.occurred_at, e.imported, t.requester_id, t.organization_id, t.team_id, t.assignee_id, t.status_category, t.priority,
            t.partner_id, nullif(t.participant_ids, '{}')
          from numbers n
          cross join rows from (jsonb_to_recordset(?::jsonb) as (ticket_id uuid, type text, actor_kind text,
-           actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz))
-           with ordinality as e(ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at, ord)
+           actor_id uuid, api_key_id uuid, payload jsonb, internal boolean, occurred_at timestamptz, imported boolean))
+           with ordinality as e(ticket_id, type, actor_kind, actor_id, api_key_id, payload, internal, occurred_at, imported, ord)
          left join ticket t on t.id = e.ticket_id
        returning 1)
      select last_seq, pg_notify(?, last_seq::text) from numbers`,

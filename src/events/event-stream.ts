@@ -72,6 +72,8 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   }
 
   offer(e: FeedEvent): void {
+    // Imported history (src/import) is not news: it is in the log and replays, never pushed live.
+    if (e.imported) return;
     if (this.done || e.seq <= this.lastQueued || !deliverable(this.o.audience, this.o.filter, e)) return;
     if (this.replaying) {
       const pending = (this.pending ??= []);

@@ -28,4 +28,11 @@ export enum TicketEventType {
   SATISFACTION_RATED = 'SATISFACTION_RATED',
   /** A notification could not be delivered and will not be retried (internal; payload: messageId, recipient, template, error). */
   NOTIFICATION_FAILED = 'NOTIFICATION_FAILED',
+  /**
+   * A mail became this ticket or a comment on it (internal; payload: inboundEmailId, from, messageId,
+   * outcome TICKET_CREATED | COMMENT_ADDED | FOLLOW_UP_CREATED, commentId?, attachments).
+   */
+  EMAIL_RECEIVED = 'EMAIL_RECEIVED',
+  /** A mail about this ticket was refused or ignored (internal; payload: inboundEmailId, from, messageId, reason, detail). */
+  EMAIL_REJECTED = 'EMAIL_REJECTED',
 }

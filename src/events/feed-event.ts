@@ -24,11 +24,13 @@ export interface FeedEvent {
   participantIds?: string[];
   /** Audit: the API key a partner acted with. */
   apiKeyId?: string;
+  /** Written by an import of history (src/import): replayed, never pushed live or notified. */
+  imported?: boolean;
 }
 
 /** The columns of ticket_event a FeedEvent is read from (see rowToFeedEvent). */
 export const FEED_EVENT_COLUMNS = `seq, ticket_id, type, actor_kind, actor_id, payload, internal, occurred_at,
-  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id, participant_ids`;
+  requester_id, organization_id, team_id, assignee_id, status_category, priority, partner_id, api_key_id, participant_ids, imported`;
 
 export interface FeedEventRow {
   seq: string;
@@ -49,6 +51,7 @@ export interface FeedEventRow {
   partner_id: string | null;
   api_key_id: string | null;
   participant_ids: string[] | string | null;
+  imported: boolean;
 }
 
 export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
@@ -70,5 +73,6 @@ export function rowToFeedEvent(r: FeedEventRow): FeedEvent {
     partnerId: r.partner_id ?? undefined,
     apiKeyId: r.api_key_id ?? undefined,
     participantIds: r.participant_ids ? pgArray(r.participant_ids) : undefined,
+    imported: r.imported,
   };
 }

@@ -56,6 +56,12 @@ export class SlaAlertType {
 
   @Field()
   occurredAt!: Date;
+
+  @Field({
+    description:
+      'A warning or breach found in history imported from another help desk (docs/IMPORT.md): only in replays (`after`), never live',
+  })
+  imported!: boolean;
 }
 
 @InputType('QueueStatsFilter')

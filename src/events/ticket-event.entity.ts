@@ -57,6 +57,10 @@ export class TicketEvent {
   @Property({ type: 'uuid', nullable: true })
   partnerId?: string;
 
+  /** Written by an import of history (src/import): in the log and replays, never pushed live or notified. */
+  @Property({ type: 'boolean' })
+  imported: boolean = false;
+
   /** Audit: the API key a partner acted with. */
   @Property({ type: 'uuid', nullable: true })
   apiKeyId?: string;

@@ -258,7 +258,16 @@ const statusLookup = (def: WorkflowDefinition) => (key: unknown) => {
   return s ? { key: s.key, name: s.name, category: s.category } : undefined;
 };
 
-type Comment = { body: string; createdAt: string; author: { name: string } };
+type Comment = {
+  body: string;
+  createdAt: string;
+  author: { name: string };
+  /** The comment's public images, referred to as `cid:<cid>` in HTML (the mailer attaches them). */
+  images: { cid: string; filename: string }[];
+};
+
+/** The Content-ID an attachment is sent inline with: `<attachment id>@docket` (the mailer finds it by it). */
+export const inlineCid = (attachmentId: string) => `${attachmentId}@docket`;
 
 function baseScope(
   config: NotifyConfig,
@@ -411,14 +420,25 @@ async function loadTeamAgents(
 async function latestPublicComments(
   tx: EntityManager,
   at: { ticketId: string; at: Date }[],
-): Promise<({ body: string; createdAt: string; author: { name: string } } | undefined)[]> {
+): Promise<(Comment | undefined)[]> {
   const rows = await tx.execute<
-    { k: number; body: string | null; created_at: string | null; name: string | null }[]
+    {
+      k: number;
+      body: string | null;
+      created_at: string | null;
+      name: string | null;
+      images: { id: string; filename: string }[] | null;
+    }[]
   >(
-    `select x.k, c.body, c.created_at, coalesce(u.name, 'Support') as name
+    // The comment's public images go along inline (`cid:`), so they show in HTML mails (issue 15).
+    `select x.k, c.body, c.created_at, coalesce(u.name, 'Support') as name,
+            (select json_agg(json_build_object('id', a.id, 'filename', a.filename) order by a.created_at)
+               from attachment a
+              where a.comment_id = c.id and not a.internal and not a.pending
+                and a.content_type in ('image/png', 'image/jpeg', 'image/gif', 'image/webp')) as images
        from jsonb_to_recordset(?::jsonb) as x(k int, ticket_id uuid, at timestamptz)
        left join lateral (
-         select body, created_at, author_id from comment
+         select id, body, created_at, author_id from comment
           where ticket_id = x.ticket_id and not internal and created_at <= x.at
           order by created_at desc limit 1) c on true
        left join app_user u on u.id = c.author_id
@@ -430,7 +450,12 @@ async function latestPublicComments(
     const r = byK.get(k);
     return r?.body == null
       ? undefined
-      : { body: r.body, createdAt: new Date(r.created_at!).toISOString(), author: { name: r.name! } };
+      : {
+          body: r.body,
+          createdAt: new Date(r.created_at!).toISOString(),
+          author: { name: r.name! },
+          images: (r.images ?? []).map((i) => ({ cid: inlineCid(i.id), filename: i.filename })),
+        };
   });
 }
 

@@ -20,6 +20,8 @@ export interface OutgoingMail {
   /** Reminders, notices: `Auto-Submitted: auto-generated` (RFC 3834) so auto-responders stay quiet. */
   automatic: boolean;
   reference: string;
+  /** Images the HTML shows inline (`cid:`): the comment's public image attachments. */
+  inline?: { cid: string; filename: string; contentType: string; content: Buffer }[];
 }
 
 export interface Mailer {
@@ -51,6 +53,17 @@ export function composeMail(config: NotifyConfig, mail: OutgoingMail): SendMailO
     inReplyTo: mail.threadId,
     references: [mail.threadId],
     headers,
+    ...(mail.inline?.length
+      ? {
+          attachments: mail.inline.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+            cid: a.cid,
+            contentDisposition: 'inline' as const,
+          })),
+        }
+      : {}),
   };
 }
 

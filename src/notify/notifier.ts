@@ -9,7 +9,8 @@ import type { DeadlineScheduler } from '../scheduler/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { deriveNotifications, failedEvent, NOTIFY_QUEUE, replyToOf, threadIdOf } from './derive.js';
-import { createMailer, type Mailer } from './mailer.js';
+import { createMailer, type Mailer, type OutgoingMail } from './mailer.js';
+import { PgAttachmentStore, type AttachmentStore } from '../attachments/store.js';
 
 export interface NotificationsOptions {
   config: Config;
@@ -26,6 +27,8 @@ export interface NotificationsOptions {
   signal?: CommitSignal;
   /** Another mailer (default: SMTP_URL, else .eml files). */
   mailer?: Mailer;
+  /** Where attachment contents are (inline images of comments; default: PostgreSQL). */
+  attachmentStore?: AttachmentStore;
 }
 
 /**
@@ -68,7 +71,9 @@ export class Notifications {
         logger: o.logger,
         pollMs: o.config.realtime.pollMs,
         handle: async (tx, events) => {
-          await deriveNotifications(tx, events, n, o.clock.now());
+          // Imported history (src/import) happened elsewhere, long ago: nobody is told of it again.
+          const live = events.filter((e) => !e.imported);
+          if (live.length) await deriveNotifications(tx, live, n, o.clock.now());
         },
         afterCommit: () => this.dispatcher.kick(NOTIFY_QUEUE),
       });
@@ -128,6 +133,12 @@ export class Notifications {
     );
     if (!m) return { ok: false, permanent: true, error: 'the message is gone (its ticket was deleted)' };
     const n = this.o.config.notify;
+    let inline: OutgoingMail['inline'];
+    try {
+      inline = await this.inlineImages(m.ticket_id, m.html_body);
+    } catch (err) {
+      return { ok: false, permanent: false, error: `inline images: ${(err as Error).message}` };
+    }
     return this.mailer.send({
       to: { name: m.recipient_name ?? '', address: m.recipient_email },
       subject: m.subject,
@@ -138,8 +149,34 @@ export class Notifications {
       replyTo: replyToOf(n, m.reference),
       automatic: m.automatic,
       reference: m.reference,
+      inline,
     });
   }
+
+  /**
+   * The images the HTML refers to as `cid:<attachment id>@docket` (src/notify/derive.ts inlineCid):
+   * public, non-pending attachments of this ticket only, with their contents.
+   */
+  private async inlineImages(ticketId: string, html: string): Promise<OutgoingMail['inline']> {
+    const ids = [...new Set([...html.matchAll(/cid:([0-9a-f-]{36})@docket/g)].map((x) => x[1]!))];
+    if (!ids.length) return undefined;
+    const em = this.o.em.fork();
+    const rows = await em.execute<{ id: string; sha256: string; filename: string; content_type: string }[]>(
+      `select id, sha256, filename, content_type from attachment
+        where ticket_id = ? and id = any(?::uuid[]) and not internal and not pending`,
+      [ticketId, `{${ids.join(',')}}`],
+    );
+    const store = (this.store ??= this.o.attachmentStore ?? new PgAttachmentStore());
+    const out: NonNullable<OutgoingMail['inline']> = [];
+    for (const r of rows) {
+      const content = await store.get(em, r.sha256);
+      if (content)
+        out.push({ cid: `${r.id}@docket`, filename: r.filename, contentType: r.content_type, content });
+    }
+    return out;
+  }
+
+  private store?: AttachmentStore;
 
   /** A message given up for good: a NOTIFICATION_FAILED event (staff only) on its ticket, with the recording. */
   private async onRecorded(tx: EntityManager, results: RecordedOutcome[]): Promise<void> {

@@ -162,7 +162,7 @@ export class NotifyResolver {
         NOTIFY_QUEUE,
         status ? sqlArray(status) : null,
         status ? sqlArray(status) : null,
-        Math.min(Math.max(first, 0), 200),
+        first, // 0 to MAX_PAGE_SIZE (src/server/input-guard.ts)
       ],
     );
     return rows.map(rowToMessage);

@@ -53,7 +53,12 @@ export function sampleScope(config: NotifyConfig): Record<string, unknown> {
       team: { name: 'Frontline' },
       sla: { dueAt: new Date(0).toISOString(), kind: 'FIRST_RESPONSE' },
     },
-    comment: { body: 'Sample reply', createdAt: new Date(0).toISOString(), author: { name: 'Alice Agent' } },
+    comment: {
+      body: 'Sample reply',
+      createdAt: new Date(0).toISOString(),
+      author: { name: 'Alice Agent' },
+      images: [{ cid: 'sample@docket', filename: 'screenshot.png' }],
+    },
     event: {
       type: 'STATUS_CHANGED',
       trigger: 'STATUS_ENTERED',

@@ -146,7 +146,7 @@ ${body}
 {% if recipient.role == "REQUESTER" or recipient.role == "PARTICIPANT" %}Reply to this email to answer; keep {{ ticket.reference }} in the subject.{% endif %}</p>
 </body></html>`;
 
-const commentHtml = `{% if comment %}<blockquote style="border-left: 3px solid #d0d7de; margin: 0; padding: 0 12px;">{{ comment.body | escape | newline_to_br | raw }}</blockquote>
+const commentHtml = `{% if comment %}<blockquote style="border-left: 3px solid #d0d7de; margin: 0; padding: 0 12px;">{{ comment.body | escape | newline_to_br | raw }}{% for image in comment.images %}<br><img src="cid:{{ image.cid }}" alt="{{ image.filename }}" style="max-width: 100%;">{% endfor %}</blockquote>
 <p style="color: #6e7781; font-size: 13px;">{{ comment.author.name }}</p>{% endif %}`;
 const commentText = `{% if comment %}
 {{ comment.body }}

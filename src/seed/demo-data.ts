@@ -70,13 +70,19 @@ export async function loadDemoData(em: EntityManager, clock: Clock): Promise<{ t
   const pro = await plan('Pro', Priority.MEDIUM);
   const premium = await plan('Premium', Priority.HIGH);
 
-  const org = async (name: string, p: Plan, workflowKey: string) =>
-    (await em.findOne(Organization, { name })) ?? em.create(Organization, { name, plan: p, workflowKey });
-  const acme = await org('Acme Agency Clients', pro, 'agency');
-  const globex = await org('Globex Marketplace', basic, 'marketplace');
-  const initech = await org('Initech', premium, 'managed-service');
-  const umbrella = await org('Umbrella Cloud', premium, 'saas');
-  const hooli = await org('Hooli Learning', basic, 'knowledge-base');
+  const org = async (name: string, p: Plan, workflowKey: string, domain: string) => {
+    const found =
+      (await em.findOne(Organization, { name })) ??
+      em.create(Organization, { name, plan: p, workflowKey, emailDomains: [domain] });
+    // Senders of the domain become requesters of the organization by email (docs/INBOUND.md).
+    if (!found.emailDomains.length) found.emailDomains = [domain];
+    return found;
+  };
+  const acme = await org('Acme Agency Clients', pro, 'agency', 'acme.example');
+  const globex = await org('Globex Marketplace', basic, 'marketplace', 'globex.example');
+  const initech = await org('Initech', premium, 'managed-service', 'initech.example');
+  const umbrella = await org('Umbrella Cloud', premium, 'saas', 'umbrella.example');
+  const hooli = await org('Hooli Learning', basic, 'knowledge-base', 'hooli.example');
 
   const team = async (key: string, name: string) =>
     (await em.findOne(Team, { key })) ?? em.create(Team, { key, name });

@@ -19,6 +19,8 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { publicError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './public-error.js';
 import { idempotencyPlugin } from './idempotency.js';
+import { specStatusPlugin } from './http-status.js';
+import { nestingProblem } from './nesting.js';
 import { startWebSocketServer } from './ws.js';
 import { RateLimits, limitRules, limitsPlugin } from './limits.js';
 import { Realtime } from '../events/realtime.js';
@@ -30,6 +32,9 @@ import { watchPool } from '../db/pool-metrics.js';
 import { mountBrowserPages } from '../ops/browser-pages.js';
 import { handleScrape, startMetricsServer, type MetricsServer } from '../ops/metrics-endpoint.js';
 import { graphqlMetricsPlugin, httpMetrics } from './metrics.js';
+import { attachmentRouter } from '../attachments/http-routes.js';
+import { PgAttachmentStore, type AttachmentStore } from '../attachments/store.js';
+import { inboundRouter } from '../inbound/http-endpoint.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +45,8 @@ export interface AppDeps {
   schema: GraphQLSchema;
   clock: Clock;
   logger: Logger;
+  /** Where attachment contents are kept (default: PostgreSQL). */
+  attachmentStore?: AttachmentStore;
 }
 
 export interface RunningServer {
@@ -50,6 +57,8 @@ export interface RunningServer {
   metricsUrl?: string;
   close(): Promise<void>;
 }
+
+const SIGN_IN = 'Sign in: send "Authorization: Bearer <token>"';
 
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -91,6 +100,47 @@ async function resolveActor(
   if (!auth.ok) throw unauthenticated(auth.message);
   return auth.actor;
 }
+
+/** The request's operation(s): the JSON body of a POST, the query string of a GET. */
+function operationsOf(req: express.Request): unknown[] {
+  if (req.method !== 'GET') return Array.isArray(req.body) ? req.body : [req.body];
+  const { query, variables, extensions } = req.query as Record<string, unknown>;
+  const json = (v: unknown) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return undefined; // Apollo answers malformed JSON itself
+    }
+  };
+  return [{ query, variables: json(variables), extensions: json(extensions) }];
+}
+
+/** A request nested too deep is refused before it is parsed or coerced (src/server/nesting.ts). */
+function refuseDeepRequests(req: express.Request, res: express.Response, next: express.NextFunction) {
+  for (const op of operationsOf(req)) {
+    const problem = op && typeof op === 'object' ? nestingProblem(op) : undefined;
+    if (problem) {
+      res.status(400).json({ errors: [{ message: problem, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+  }
+  next();
+}
+
+/**
+ * No credential, no operation (docs/ACCESS.md): every operation, `{ __typename }` and introspection
+ * included, answers 401 UNAUTHENTICATED before it runs (once it is known, so it is counted by name).
+ */
+const refuseAnonymous: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue }) {
+        if (!contextValue.actor) throw unauthenticated(SIGN_IN);
+      },
+    };
+  },
+};
 
 /** A subscription sent over HTTP is answered with where to send it instead. */
 const subscriptionsOverWebSocket: ApolloServerPlugin<RequestContext> = {
@@ -183,6 +233,7 @@ export async function startServer(
       // In-flight requests get 5 s to finish at shutdown, inside the 10 s stop budget (main.ts).
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       outageStatusPlugin,
+      specStatusPlugin,
       // Docket sets no cache hints; the implicit cache-control plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       // Browsers get Docket's own GraphiQL (ops/browser-pages.ts), not Apollo's landing page from a CDN.
@@ -190,6 +241,7 @@ export async function startServer(
       ...(metrics.enabled ? [graphqlMetricsPlugin] : []),
       idempotencyPlugin(deps),
       requestLogPlugin(deps),
+      refuseAnonymous,
       subscriptionsOverWebSocket,
       limitsPlugin(config.limits, rateLimits),
     ],
@@ -241,6 +293,25 @@ export async function startServer(
 
   // The landing page of satisfaction-survey links (src/notify/survey-page.ts).
   app.use('/satisfaction', surveyRouter({ config, orm, clock: deps.clock, logger }));
+  // Signed attachment downloads, and raw mail by HTTP when INBOUND_HTTP_TOKEN is set (docs/INBOUND.md).
+  const attachmentStore = deps.attachmentStore ?? new PgAttachmentStore();
+  app.use(
+    '/attachments',
+    attachmentRouter({ orm, config: config.attachments, store: attachmentStore, clock: deps.clock, logger }),
+  );
+  if (config.inbound.httpToken)
+    app.use(
+      '/inbound',
+      (_req, res, next) => (health.up ? next() : unreachable(res)),
+      inboundRouter({
+        em: orm.em,
+        config,
+        clock: deps.clock,
+        logger,
+        store: attachmentStore,
+        scheduler: deps.scheduler,
+      }),
+    );
 
   app.use(
     '/graphql',
@@ -249,6 +320,7 @@ export async function startServer(
       ? (_req, _res, next) => next()
       : (_req, _res, next) => statementCounter.run({ count: 0 }, next),
     express.json({ limit: config.limits.maxBodyBytes }),
+    refuseDeepRequests,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         if (!health.up) throw serviceUnavailable();

@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 import { isDatabaseUnavailable } from '../db/health.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
+import { MAX_PAGE_SIZE } from './input-guard.js';
 
 /**
  * What one request may ask for (docs/ACCESS.md): depth and aliases (validation rules from GraphQL
@@ -36,7 +37,13 @@ const report = {
 
 export const limitRules = (limits: Limits): ValidationRule[] => [
   maxDepthRule({ n: limits.maxDepth, exposeLimits: true, ...report }) as unknown as ValidationRule,
-  maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, ...report }) as unknown as ValidationRule,
+  // Every alias counts, `__typename` too (Armor's default allow-list would let any number of those by).
+  maxAliasesRule({
+    n: limits.maxAliases,
+    allowList: [],
+    exposeLimits: true,
+    ...report,
+  }) as unknown as ValidationRule,
   ...(limits.introspection ? [] : [noIntrospection]),
 ];
 
@@ -62,7 +69,10 @@ const noIntrospection: ValidationRule = (ctx) => ({
  */
 const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   const first = args.first;
-  return typeof first === 'number' ? 1 + Math.max(first, 1) * childComplexity : undefined;
+  // Counted within its bounds: a `first` out of them is the INVALID_INPUT of src/server/input-guard.ts.
+  return typeof first === 'number'
+    ? 1 + Math.min(Math.max(first, 1), MAX_PAGE_SIZE) * childComplexity
+    : undefined;
 };
 const ESTIMATORS = [pageEstimator, simpleEstimator({ defaultComplexity: 1 })];
 

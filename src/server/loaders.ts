@@ -18,6 +18,7 @@ export interface SlaHeader {
   calendar_version: number;
 }
 import { readRows } from '../db/read.js';
+import { attachmentsWhere, type AttachmentRow } from '../attachments/attachments.js';
 import { sqlArray } from '../db/sql.js';
 
 /** One SELECT … WHERE id = ANY(…) per kind per tick, answered in the order asked, as plain objects. */
@@ -38,7 +39,15 @@ function byId<T extends { id: string }>(
  * whatever the page size (a test holds this to account).
  */
 export function createLoaders(em: EntityManager) {
+  /** Attachments grouped by a column (ticket_id or comment_id), oldest first: one statement per page. */
+  const attachmentsBy = (column: 'ticket_id' | 'comment_id') =>
+    new DataLoader<string, AttachmentRow[]>(async (ids) => {
+      const rows = await attachmentsWhere(em, column, ids);
+      return ids.map((id) => rows.filter((r) => (column === 'ticket_id' ? r.ticketId : r.commentId) === id));
+    });
   return {
+    attachmentsOfTicket: attachmentsBy('ticket_id'),
+    attachmentsOfComment: attachmentsBy('comment_id'),
     user: byId(
       em,
       'select id, email, name, role, tier, available, organization_id from app_user where id = any(?::uuid[])',
@@ -46,7 +55,7 @@ export function createLoaders(em: EntityManager) {
     ),
     organization: byId(
       em,
-      'select id, name, plan_id, workflow_key, lead_agent_id from organization where id = any(?::uuid[])',
+      'select id, name, plan_id, workflow_key, lead_agent_id, email_domains from organization where id = any(?::uuid[])',
       organizationFromRow,
     ),
     team: byId(em, 'select id, key, name from team where id = any(?::uuid[])', teamFromRow),

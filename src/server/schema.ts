@@ -26,9 +26,17 @@ import {
 import './enums.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import {
+  ImportResolver,
+  ImportTicketPayloadResolver,
+  ImportTicketsPayloadResolver,
+} from '../import/import.resolver.js';
+import { CommentAttachmentResolver, TicketAttachmentResolver } from '../attachments/attachment.resolver.js';
+import { InboundResolver, OrganizationDomainsResolver } from '../inbound/inbound.resolver.js';
 import { NotificationMessageResolver, NotifyResolver } from '../notify/notify.resolver.js';
 import { USER_ERROR_TYPES } from './user-errors.js';
 import { tracingEnabled } from '../ops/trace.js';
+import { guardInputs } from './input-guard.js';
 
 /** Builds the executable schema from the resolvers. `schema/schema.graphql` is its printed form. */
 export async function buildDocketSchema(
@@ -38,6 +46,10 @@ export async function buildDocketSchema(
   const schema = await buildSchema({
     resolvers: [
       TicketResolver,
+      TicketAttachmentResolver,
+      CommentAttachmentResolver,
+      InboundResolver,
+      OrganizationDomainsResolver,
       UserResolver,
       TeamResolver,
       OrganizationResolver,
@@ -53,6 +65,9 @@ export async function buildDocketSchema(
       PartnerResolver,
       NotifyResolver,
       NotificationMessageResolver,
+      ImportResolver,
+      ImportTicketPayloadResolver,
+      ImportTicketsPayloadResolver,
     ],
     orphanedTypes: USER_ERROR_TYPES,
     // Every @Subscription brings its own stream (`subscribe`, from the event feed); TypeGraphQL insists
@@ -80,6 +95,8 @@ export async function buildDocketSchema(
   // no synchronous delivery): `subscribe` checked them once.
   for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {}))
     field.resolve = (value: unknown) => value;
+  // Input first, then access around it: a caller is refused before their input is looked at.
+  guardInputs(schema);
   if (opts.guard !== false) guardOperations(schema);
   if (tracingEnabled()) traceUseCases(schema);
   return schema;

@@ -6,6 +6,7 @@ import {
   TransitionNotAllowedError,
   ReasonRequiredError,
   ChannelClosedError,
+  ConflictError,
   type UserErrorCode,
 } from '../shared/errors.js';
 
@@ -167,5 +168,5 @@ export function toUserErrors(e: DomainError): UserError[] {
     CONFLICT: 'ConflictUserError',
     CHANNEL_CLOSED: 'ChannelClosedUserError',
   };
-  return [base(typename[e.code], e) as UserError];
+  return [base(typename[e.code], e, e instanceof ConflictError ? e.field : undefined) as UserError];
 }

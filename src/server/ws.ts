@@ -15,7 +15,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Actor } from '../access/actor.js';
-import { authenticate } from '../access/authenticate.js';
+import { authenticate, forgetUser } from '../access/authenticate.js';
 import { isStaff } from '../access/policy.js';
 import type { Config } from '../config.js';
 import type { DatabaseHealth } from '../db/health.js';
@@ -29,6 +29,7 @@ import type { RealtimeConnection, RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { Outlet, type OutletOptions, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
+import { nestingProblem } from './nesting.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
 import { serveGraphqlWs } from './ws-transport.js';
@@ -45,12 +46,19 @@ export interface WsDeps {
   health: DatabaseHealth;
 }
 
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const expire = (state: ConnectionState) => state.expired();
+
 /**
  * What a connection keeps from its connection_init: who it is, when its token expires, and the way its
  * subscriptions close it (the connection's RealtimeConnection, one per connection).
  */
 class ConnectionState implements RealtimeConnection {
   expiry?: NodeJS.Timeout;
+  /** When it closes as expired (ms since the epoch); undefined: never. */
+  expiresAt?: number;
+  /** The timer holds less than the wait (setTimeout holds at most 2^31-1 ms, 24.8 days): re-armed when it fires. */
+  private capped = false;
 
   constructor(
     readonly actor: Actor,
@@ -60,6 +68,28 @@ class ConnectionState implements RealtimeConnection {
 
   close(code: number, reason: string): void {
     this.socket.close(code, reason);
+  }
+
+  /** Closes the connection as expired at `at` (ms since the epoch), unless it ends sooner already. */
+  expireAt(at: number): void {
+    if (this.expiresAt !== undefined && this.expiresAt <= at) return;
+    this.expiresAt = at;
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.expiry);
+    const left = this.expiresAt! - Date.now();
+    this.capped = left > MAX_TIMEOUT_MS;
+    // No closure per connection: the timer is handed the state.
+    this.expiry = setTimeout(expire, Math.max(0, Math.min(left, MAX_TIMEOUT_MS)), this);
+    this.expiry.unref();
+  }
+
+  /** Its timer fired. */
+  expired(): void {
+    if (this.capped) this.arm();
+    else this.socket.close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again');
   }
 }
 
@@ -220,6 +250,49 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   };
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
+
+  /**
+   * Credentials checked once at connect are followed while connected (issue 12 item 3): a credential
+   * change (recorded by the database, read by the feed in sequence order with the events) closes the
+   * connections that use it before the feed offers any event that committed after it. Revoked keys
+   * and deactivated users: 4403; a role changed: 4401 (reconnect for the new rights); a key rotated
+   * with grace or given an expiry: 4401 when it ends (at once when that is now).
+   */
+  const open = new Set<Required<Extra>>();
+  const unwatchCredentials = deps.realtime.feed.onCredentialChange((change) => {
+    // This process's HTTP requests see the change at once too, not after the 5 s a user is remembered.
+    if (change.userId) forgetUser(change.userId);
+    for (const extra of open) {
+      const { actor } = extra.state;
+      const uses = change.apiKeyId
+        ? actor.kind === 'PARTNER' && actor.apiKeyId === change.apiKeyId
+        : actor.kind !== 'PARTNER' && actor.userId !== undefined && actor.userId === change.userId;
+      if (!uses) continue;
+      const close = (code: number, reason: string) => {
+        open.delete(extra);
+        extra.socket.close(code, reason);
+      };
+      switch (change.kind) {
+        case 'REVOKED':
+          close(CloseCodes.TOKEN_INVALID, 'This API key has been revoked');
+          break;
+        case 'DEACTIVATED':
+          close(CloseCodes.TOKEN_INVALID, 'Your account has been deactivated');
+          break;
+        case 'ROLE_CHANGED':
+          close(
+            CloseCodes.TOKEN_EXPIRED,
+            'Your role has changed: reconnect to continue with your new rights',
+          );
+          break;
+        case 'EXPIRES':
+          if (change.effectiveAt.getTime() <= Date.now())
+            close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again');
+          else extra.state.expireAt(change.effectiveAt.getTime());
+          break;
+      }
+    }
+  });
 
   // Parsed and validated once per distinct query text, shared by every subscription that sends it
   // (without token locations): thousands of dashboards send the same few documents.
@@ -409,7 +482,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     return new Subscription(args, ctx, group, labelOf(op.field), source[Symbol.asyncIterator]());
   };
 
-  return serveGraphqlWs<Record<string, unknown>, Extra>(
+  const server = serveGraphqlWs<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
       onSubscribe: (ctx, _id, payload) => {
@@ -423,6 +496,12 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
               { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
             ),
           ];
+        }
+        // Measured before parsing and coercion, which recurse; the connection stays open.
+        const deep = nestingProblem(payload);
+        if (deep) {
+          countSubscription(payload.operationName, 'BAD_REQUEST');
+          return [new GraphQLError(deep, { extensions: { code: 'BAD_REQUEST' } })];
         }
         const d = documentFor(payload.query);
         if (Array.isArray(d)) {
@@ -465,25 +544,14 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
           return false;
         }
         const state = new ConnectionState(auth.actor, deps.realtime, socket);
-        // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is re-armed when it fires.
-        const { expiresAt } = auth;
-        const arm = (at: number) => {
-          const left = at - Date.now();
-          state.expiry = setTimeout(
-            () =>
-              left > 2 ** 31 - 1
-                ? arm(at)
-                : socket.close(CloseCodes.TOKEN_EXPIRED, 'Your token has expired: sign in again'),
-            Math.min(left, 2 ** 31 - 1),
-          );
-          state.expiry.unref();
-        };
-        if (expiresAt !== undefined) arm(expiresAt);
+        if (auth.expiresAt !== undefined) state.expireAt(auth.expiresAt);
         ctx.extra.state = state;
+        open.add(ctx.extra as Required<Extra>);
         return true;
       },
       onClose(ctx) {
         clearTimeout(ctx.extra.state?.expiry);
+        open.delete(ctx.extra as Required<Extra>);
       },
       context: (ctx, id) => {
         const { socket, stream, state } = ctx.extra;
@@ -505,4 +573,10 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       closed: () => wsConnections.dec(),
     },
   );
+  return {
+    dispose: async () => {
+      unwatchCredentials();
+      await server.dispose();
+    },
+  };
 }

@@ -97,6 +97,13 @@ export class TicketClosedError extends DomainError {
 
 export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
+  constructor(
+    message: string,
+    /** The input field at fault, when one is (an import's `externalId`). */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

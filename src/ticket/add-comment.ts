@@ -7,6 +7,7 @@ import { NotPermittedError, TicketClosedError } from '../shared/errors.js';
 import type { UseCaseContext } from '../shared/use-case.js';
 import { checkTransition, partnerCommentRule, requesterReplyRule } from '../workflow/rules.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import { claimUploads } from '../attachments/uploads.js';
 import { Comment } from './comment.entity.js';
 import { createTicket } from './create-ticket.js';
 import { TicketChange } from './ticket-changes.js';
@@ -20,6 +21,8 @@ export interface AddCommentInput {
   status?: string;
   reason?: string;
   expectedVersion?: number;
+  /** Files uploaded through signed upload links (src/attachments/uploads.ts) that this comment takes. */
+  attachmentIds?: readonly string[];
 }
 
 export interface AddCommentResult {
@@ -71,11 +74,13 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
         },
         { workflowKey: source.workflow.key, followUpOf: ticket.id },
       );
+      await takeUploads(ctx, input, ticket.id, undefined, false, followUp.id);
       return { ticket: followUp, createdFollowUp: true };
     }
     if (ticket.statusCategory === 'CLOSED' && rule.action !== 'MOVE')
       throw new TicketClosedError(ticket.reference);
     const comment = addTo(change, input);
+    await takeUploads(ctx, input, ticket.id, comment.id, false);
     if (rule.action === 'MOVE' && rule.to)
       change.moveTo(rule.to, ctx.actor.kind === 'PARTNER' ? 'Partner commented' : 'Requester replied');
     await change.commit();
@@ -86,6 +91,7 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
   if (input.status !== undefined)
     checkTransition(def, ticket.status, input.status, ctx.actor.kind, input.reason);
   const comment = addTo(change, input);
+  await takeUploads(ctx, input, ticket.id, comment.id, comment.internal);
   if (!comment.internal && ctx.actor.kind !== 'SYSTEM') {
     ticket.firstRespondedAt ??= change.now;
     if (!ticket.assignee && ctx.actor.userId) change.assign(ctx.actor.userId);
@@ -94,6 +100,28 @@ export async function addComment(ctx: UseCaseContext, input: AddCommentInput): P
     change.moveTo(input.status, input.reason?.trim() || undefined);
   await change.commit();
   return { ticket, comment, createdFollowUp: false };
+}
+
+/** The comment (or follow-up) takes the uploads named in `attachmentIds`. */
+async function takeUploads(
+  ctx: UseCaseContext,
+  input: AddCommentInput,
+  ticketId: string,
+  commentId: string | undefined,
+  internal: boolean,
+  toTicketId?: string,
+): Promise<void> {
+  if (!input.attachmentIds?.length) return;
+  // The comment's row must exist before the attachments refer to it.
+  await ctx.em.flush();
+  await claimUploads(ctx.em, {
+    attachmentIds: input.attachmentIds,
+    ticketId,
+    uploaderId: ctx.actor.userId,
+    commentId,
+    internal,
+    toTicketId,
+  });
 }
 
 function addTo(change: TicketChange, input: AddCommentInput): Comment {

@@ -41,7 +41,11 @@ export interface CreateTicketInput {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The user with this email; a new requester (no organization) if there is none. */
-async function requesterByEmail(em: UseCaseContext['em'], email: string, name?: string): Promise<User> {
+export async function requesterByEmail(
+  em: UseCaseContext['em'],
+  email: string,
+  name?: string,
+): Promise<User> {
   const known = await em.findOne(User, { email }, { populate: ['organization.plan'] });
   if (known) return known;
   const user = em.create(User, {

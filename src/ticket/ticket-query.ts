@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../access/actor.js';
 import { isStaff } from '../access/policy.js';
 import { Channel, Priority } from '../shared/enums.js';
-import { InvalidInputError } from '../shared/errors.js';
+import { decodeCursor, encodeCursor, type CursorValueKind } from '../server/cursor.js';
 import type { StatusCategory } from '../workflow/definition.js';
 import { TICKET_COLUMNS, ticketFromRow, type TicketRecord } from './ticket-read.js';
 import { readRows } from '../db/read.js';
@@ -27,11 +27,15 @@ export interface TicketFilter {
 export type TicketOrderKey = 'QUEUE' | 'CREATED_AT_ASC' | 'CREATED_AT_DESC' | 'UPDATED_AT_DESC';
 
 /** Keyset orderings: each ends with the id so every position is unique. */
-const ORDERS: Record<TicketOrderKey, { columns: string[]; dir: 'asc' | 'desc' }> = {
-  QUEUE: { columns: ['priority_rank', 'created_at', 'id'], dir: 'asc' },
-  CREATED_AT_ASC: { columns: ['created_at', 'id'], dir: 'asc' },
-  CREATED_AT_DESC: { columns: ['created_at', 'id'], dir: 'desc' },
-  UPDATED_AT_DESC: { columns: ['updated_at', 'id'], dir: 'desc' },
+const ORDERS: Record<TicketOrderKey, { columns: string[]; kinds: CursorValueKind[]; dir: 'asc' | 'desc' }> = {
+  QUEUE: {
+    columns: ['priority_rank', 'created_at', 'id'],
+    kinds: ['smallint', 'timestamp', 'uuid'],
+    dir: 'asc',
+  },
+  CREATED_AT_ASC: { columns: ['created_at', 'id'], kinds: ['timestamp', 'uuid'], dir: 'asc' },
+  CREATED_AT_DESC: { columns: ['created_at', 'id'], kinds: ['timestamp', 'uuid'], dir: 'desc' },
+  UPDATED_AT_DESC: { columns: ['updated_at', 'id'], kinds: ['timestamp', 'uuid'], dir: 'desc' },
 };
 
 export interface TicketPage {
@@ -39,18 +43,6 @@ export interface TicketPage {
   cursors: string[];
   hasNextPage: boolean;
   totalCount?: number;
-}
-
-const encodeCursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
-
-function decodeCursor(cursor: string, size: number): unknown[] {
-  try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === size) return values;
-  } catch {
-    // fall through
-  }
-  throw InvalidInputError.field('after', 'is not a cursor of this ordering');
 }
 
 /**
@@ -108,11 +100,11 @@ export async function findTicketPage(
   const filterSql = where.length ? where.join(' and ') : 'true';
   const filterParams = [...params];
 
-  const { columns, dir } = ORDERS[opts.order];
+  const { columns, kinds, dir } = ORDERS[opts.order];
   const pageWhere = [filterSql];
   const pageParams = [...filterParams];
   if (opts.after) {
-    const values = decodeCursor(opts.after, columns.length);
+    const values = decodeCursor(opts.after, kinds);
     pageWhere.push(
       `(${columns.map((c) => `t.${c}`).join(', ')}) ${dir === 'asc' ? '>' : '<'} (${columns.map(() => '?').join(', ')})`,
     );

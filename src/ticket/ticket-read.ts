@@ -7,7 +7,7 @@ import type { Ticket } from './ticket.entity.js';
  */
 export const TICKET_COLUMNS = `t.id, t.reference, t.subject, t.description, t.channel, t.category, t.priority, t.priority_rank,
   t.workflow_version_id, t.status, t.status_category, t.tier, t.assignee_id, t.team_id, t.requester_id,
-  t.organization_id, t.tags, t.first_responded_at, t.resolved_at, t.comments_total, t.comments_public, t.partner_id, t.participant_ids, t.follower_ids, t.version, t.created_at, t.updated_at`;
+  t.organization_id, t.tags, t.first_responded_at, t.resolved_at, t.comments_total, t.comments_public, t.partner_id, t.participant_ids, t.follower_ids, t.external_id, t.version, t.created_at, t.updated_at`;
 
 const date = (v: unknown) =>
   v === null || v === undefined ? undefined : v instanceof Date ? v : new Date(v as string);
@@ -49,6 +49,7 @@ export function ticketFromRow(r: Record<string, unknown>): TicketRecord {
     partnerId: (r.partner_id as string | null) ?? undefined,
     participantIds: pgArray(r.participant_ids),
     followerIds: pgArray(r.follower_ids),
+    externalId: (r.external_id as string | null) ?? undefined,
     version: r.version as number,
     createdAt: date(r.created_at)!,
     updatedAt: date(r.updated_at)!,

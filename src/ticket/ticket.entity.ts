@@ -99,6 +99,17 @@ export class Ticket {
   @Property({ type: 'uuid', nullable: true, index: true })
   partnerId?: string;
 
+  /**
+   * Imported tickets (src/import): the id the ticket had in the help desk it came from, unique per
+   * importer (staff share one namespace; each partner has its own).
+   */
+  @Property({ type: 'string', length: 200, nullable: true })
+  externalId?: string;
+
+  /** Imported tickets: a digest of the imported history, so importing it again is recognised. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  importDigest?: string;
+
   @Property({ type: 'integer', version: true })
   version: number = 1;
 

@@ -111,6 +111,12 @@ export class AddCommentInput {
 
   @Field(() => Int, { nullable: true })
   expectedVersion?: number;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Files uploaded with createAttachmentUpload links that this comment takes (docs/INBOUND.md)',
+  })
+  attachmentIds?: string[];
 }
 
 @InputType()

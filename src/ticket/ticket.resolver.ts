@@ -19,7 +19,7 @@ import { TicketOrder } from '../server/enums.js';
 import { parseId, parseOptionalId } from '../server/global-id.js';
 import { authed, mutate, query } from '../server/guard.js';
 import { selectsField } from '../server/selection.js';
-import { InvalidInputError } from '../shared/errors.js';
+import { decodeCursor, encodeCursor } from '../server/cursor.js';
 import { allowedTransitions, statusOf } from '../workflow/rules.js';
 import { cachedDefinition, definitionOf } from '../workflow/workflow-store.js';
 import { addComment } from './add-comment.js';
@@ -59,8 +59,6 @@ import {
  */
 type TicketRoot = Readonly<Ticket>;
 
-const MAX_PAGE = 100;
-
 /** Thin: authorize, parse ids, call one use case, return its result. */
 @Resolver(() => TicketType)
 export class TicketResolver {
@@ -98,8 +96,6 @@ export class TicketResolver {
   ): Promise<TicketConnection> {
     const c = authed(ctx);
     return query(async () => {
-      if (first < 0 || first > MAX_PAGE)
-        throw InvalidInputError.field('first', `must be between 0 and ${MAX_PAGE}`);
       const f = filter ?? {};
       const withTotal = selectsField(info, 'totalCount');
       const page = await findTicketPage(c.em, c.actor, {
@@ -176,7 +172,13 @@ export class TicketResolver {
     const c = authed(ctx);
     const payload = await mutate(async () => {
       const result = await inTransaction(c, (ctx) =>
-        addComment(ctx, { ...input, ticketId: parseId('Ticket', input.ticketId, 'ticketId') }),
+        addComment(ctx, {
+          ...input,
+          ticketId: parseId('Ticket', input.ticketId, 'ticketId'),
+          attachmentIds: input.attachmentIds?.map((id, i) =>
+            parseId('Attachment', id, `attachmentIds[${i}]`),
+          ),
+        }),
       );
       return {
         ticket: result.ticket as unknown as TicketType,
@@ -294,14 +296,10 @@ export class TicketResolver {
   ): Promise<CommentConnection> {
     const c = authed(ctx);
     return query(async () => {
-      if (first < 0 || first > MAX_PAGE)
-        throw InvalidInputError.field('first', `must be between 0 and ${MAX_PAGE}`);
       const where: Record<string, unknown> = { ticket: t.id };
       if (!canSeeInternal(c.actor)) where.internal = false;
       if (after) {
-        const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at)))
-          throw InvalidInputError.field('after', 'is not a comment cursor');
+        const [at, id] = decodeCursor(after, ['timestamp', 'uuid']) as [string, string];
         where.$or = [{ createdAt: { $gt: new Date(at) } }, { createdAt: new Date(at), id: { $gt: id } }];
       }
       const rows = await c.em.find(Comment, where, {
@@ -309,8 +307,7 @@ export class TicketResolver {
         limit: first + 1,
       });
       const page = rows.slice(0, first);
-      const cursor = (m: Comment) =>
-        Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
+      const cursor = (m: Comment) => encodeCursor([m.createdAt.toISOString(), m.id]);
       return {
         edges: page.map((m) => ({ cursor: cursor(m), node: m as never })),
         pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? cursor(page.at(-1)!) : null },
@@ -334,7 +331,7 @@ export class TicketResolver {
       c.em,
       `select ${FEED_EVENT_COLUMNS} from ticket_event
         where ticket_id = ? and seq > ? and (? or not internal) order by seq limit ?`,
-      [t.id, after ?? 0, canSeeInternal(c.actor), Math.min(Math.max(first, 0), 500)],
+      [t.id, after ?? 0, canSeeInternal(c.actor), first],
     );
     return rows.map(rowToFeedEvent);
   }

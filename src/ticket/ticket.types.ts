@@ -83,6 +83,12 @@ export class TicketEventObject {
 
   @Field()
   occurredAt!: Date;
+
+  @Field({
+    description:
+      'Written by importTicket(s): history from another help desk, at its original time. Present in the log and in replays (`after`), never pushed to live subscribers or notified',
+  })
+  imported!: boolean;
 }
 
 @ObjectType('Comment', { implements: Node })
@@ -166,6 +172,12 @@ export class TicketType extends Node {
 
   @Field(() => [String])
   tags!: string[];
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Imported tickets (importTickets): the ticket’s id in the help desk it came from',
+  })
+  externalId?: string | null;
 
   @Field(() => Int, { description: 'Optimistic-locking version: pass it back as expectedVersion' })
   version!: number;

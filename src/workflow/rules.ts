@@ -23,6 +23,33 @@ export function categoryOf(def: WorkflowDefinition, key: string): StatusCategory
   return statusOf(def, key).category;
 }
 
+/**
+ * Every move the workflow can make by some rule, as "from → the statuses it may go to": intake, the
+ * transitions (any actor), requester-reply and partner-comment MOVEs, timer MOVEs and escalation
+ * moves. Used to check that statuses can be reached (validate.ts) and that an imported history only
+ * makes moves the workflow knows (src/import).
+ */
+export function workflowMoves(def: WorkflowDefinition): Map<string, Set<string>> {
+  const moves = new Map<string, Set<string>>();
+  const keys = def.statuses.map((s) => s.key);
+  const move = (from: string, to: string | undefined) => {
+    if (!to) return;
+    let set = moves.get(from);
+    if (!set) moves.set(from, (set = new Set()));
+    set.add(to);
+  };
+  if (def.intakeStatus) move(def.initialStatus, def.intakeStatus);
+  def.transitions.forEach((t) => t.from.forEach((f) => move(f, t.to)));
+  [...def.requesterReplies, ...def.partnerComments].forEach(
+    (r) => r.action === 'MOVE' && move(r.status, r.to),
+  );
+  def.timers.forEach((t) => t.action === 'MOVE' && move(t.status, t.to));
+  def.escalations.forEach((e) =>
+    (e.fromStatuses.length ? e.fromStatuses : keys).forEach((f) => move(f, e.moveTo)),
+  );
+  return moves;
+}
+
 /** An admin may do whatever an agent may. */
 function actorMatches(t: WorkflowTransition, actor: ActorKind): boolean {
   return t.actors.includes(actor) || (actor === 'ADMIN' && t.actors.includes('AGENT'));

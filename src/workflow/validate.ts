@@ -1,4 +1,5 @@
 import { validateNotificationRules } from '../notify/rules.js';
+import { workflowMoves } from './rules.js';
 import { parseDuration } from '../shared/duration.js';
 import type { FieldProblem } from '../shared/errors.js';
 import { Channel, Priority } from '../shared/enums.js';
@@ -196,19 +197,7 @@ export function validateWorkflow(def: WorkflowDefinition): FieldProblem[] {
 
   // Every status must be reachable from the initial one by some move.
   if (statusKeys.has(def.initialStatus)) {
-    const edges = new Map<string, string[]>();
-    const edge = (from: string, to: string | undefined) => {
-      if (to) edges.set(from, [...(edges.get(from) ?? []), to]);
-    };
-    if (def.intakeStatus) edge(def.initialStatus, def.intakeStatus);
-    def.transitions.forEach((t) => t.from.forEach((f) => edge(f, t.to)));
-    [...def.requesterReplies, ...def.partnerComments].forEach(
-      (r) => r.action === 'MOVE' && edge(r.status, r.to),
-    );
-    def.timers.forEach((t) => t.action === 'MOVE' && edge(t.status, t.to));
-    def.escalations.forEach((e) =>
-      (e.fromStatuses.length ? e.fromStatuses : [...statusKeys]).forEach((f) => edge(f, e.moveTo)),
-    );
+    const edges = workflowMoves(def);
     const seen = new Set([def.initialStatus]);
     const queue = [def.initialStatus];
     while (queue.length) {

@@ -31,6 +31,8 @@ export type ActorKind =
   | 'SYSTEM';
 
 export type AddCommentInput = {
+  /** Files uploaded with createAttachmentUpload links that this comment takes (docs/INBOUND.md) */
+  attachmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   body: Scalars['String']['input'];
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** An internal note, hidden from requesters (agents only) */
@@ -101,6 +103,8 @@ export type ApiKeyScope =
   | 'COMMENTS_WRITE'
   /** events:subscribe: ticketEvents and slaAlerts of the partner’s tickets */
   | 'EVENTS_SUBSCRIBE'
+  /** import: import history from another help desk (importTicket, importTickets); the tickets then belong to the partner */
+  | 'IMPORT'
   /** tickets:read: read the partner’s tickets (ticket, tickets, node) */
   | 'TICKETS_READ'
   /** tickets:write: open tickets (createTicket), which then belong to the partner */
@@ -147,6 +151,43 @@ export type AtRiskTarget = {
   kind: SlaTargetKind;
   secondsToBreach: Scalars['Int']['output'];
   ticket: Ticket;
+};
+
+/** A file on a ticket or a comment (docs/INBOUND.md) */
+export type Attachment = {
+  __typename?: 'Attachment';
+  /** An inline image’s Content-ID (referred to as cid: in the mail) */
+  contentId?: Maybe<Scalars['String']['output']>;
+  /** Sniffed from the content (file-type); application/octet-stream when unknown or active (HTML, SVG) */
+  contentType: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** The file name, without any path */
+  filename: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Internal attachments (of internal notes) are never shown to requesters */
+  internal: Scalars['Boolean']['output'];
+  /** Bytes */
+  size: Scalars['Int']['output'];
+  /** EMAIL or UPLOAD */
+  source: Scalars['String']['output'];
+  /** A signed download link, valid until urlExpiresAt (ATTACHMENT_LINK_TTL_SECONDS) */
+  url: Scalars['String']['output'];
+  urlExpiresAt: Scalars['DateTimeISO']['output'];
+};
+
+/** A signed upload link: PUT the file’s bytes to `url` before `expiresAt`; the answer names the attachment id */
+export type AttachmentUpload = {
+  __typename?: 'AttachmentUpload';
+  expiresAt: Scalars['DateTimeISO']['output'];
+  /** The largest file it takes, in bytes */
+  maxBytes: Scalars['Int']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type AttachmentUploadPayload = {
+  __typename?: 'AttachmentUploadPayload';
+  errors: Array<UserError>;
+  upload?: Maybe<AttachmentUpload>;
 };
 
 export type BreachAction =
@@ -267,6 +308,8 @@ export type ChannelHoursInput = {
 
 export type Comment = Node & {
   __typename?: 'Comment';
+  /** The files of this comment */
+  attachments: Array<Attachment>;
   author?: Maybe<User>;
   authorKind: ActorKind;
   body: Scalars['String']['output'];
@@ -304,6 +347,14 @@ export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   partnerId: Scalars['ID']['input'];
   scopes: Array<ApiKeyScope>;
+};
+
+export type CreateAttachmentUploadInput = {
+  /** The file name (any path is dropped) */
+  filename: Scalars['String']['input'];
+  /** For an internal note (agents only) */
+  internal?: Scalars['Boolean']['input'];
+  ticketId: Scalars['ID']['input'];
 };
 
 export type CreateBusinessCalendarInput = {
@@ -432,6 +483,156 @@ export type HolidayInput = {
   yearly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Who wrote an imported comment */
+export type ImportAuthorKind =
+  /** Staff: the agent or admin named by authorEmail, or an agent no longer known */
+  | 'AGENT'
+  /** The importing partner platform (partner keys only) */
+  | 'PARTNER'
+  /** The ticket’s requester */
+  | 'REQUESTER';
+
+export type ImportCommentInput = {
+  /** When it was written: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** AGENT only: the agent or admin, by email (must exist in Docket) */
+  authorEmail?: InputMaybe<Scalars['String']['input']>;
+  authorKind: ImportAuthorKind;
+  /** At most 50,000 characters */
+  body: Scalars['String']['input'];
+  /** An internal note (AGENT only) */
+  internal?: Scalars['Boolean']['input'];
+};
+
+export type ImportStatusChangeInput = {
+  /** When it happened: not in the future, not before createdAt, in order */
+  at: Scalars['DateTimeISO']['input'];
+  /** The agent or admin who made it, by email (must exist); default: the importer */
+  byEmail?: InputMaybe<Scalars['String']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** A status key of the ticket’s workflow, reachable from the previous one */
+  to: Scalars['String']['input'];
+};
+
+export type ImportTicketInput = {
+  /** Admins only: the assigned agent or admin, by email */
+  assigneeEmail?: InputMaybe<Scalars['String']['input']>;
+  /** Admins only; otherwise set from the text */
+  category?: InputMaybe<Scalars['String']['input']>;
+  channel: Channel;
+  /** In the order they were written */
+  comments?: InputMaybe<Array<ImportCommentInput>>;
+  /** When the ticket was opened there (not in the future) */
+  createdAt: Scalars['DateTimeISO']['input'];
+  /** At most 20,000 characters */
+  description: Scalars['String']['input'];
+  /** The ticket’s id in the help desk it comes from (1–200 characters): importing it again is recognised */
+  externalId: Scalars['String']['input'];
+  /** Defaults to the plan’s priority, then MEDIUM */
+  priority?: InputMaybe<Priority>;
+  /** Instead of requesterId: the requester by email, created on first sight */
+  requesterEmail?: InputMaybe<Scalars['String']['input']>;
+  requesterId?: InputMaybe<Scalars['ID']['input']>;
+  requesterName?: InputMaybe<Scalars['String']['input']>;
+  /** In the order they happened, starting from the workflow’s initial status */
+  statusChanges?: InputMaybe<Array<ImportStatusChangeInput>>;
+  /** At most 200 characters */
+  subject: Scalars['String']['input'];
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Admins only */
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  /** Admins only: the workflow to use */
+  workflowKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ImportTicketPayload = {
+  __typename?: 'ImportTicketPayload';
+  /** True: imported now. False: this external id was imported before with the same history (nothing written) or the import failed */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written */
+  errors: Array<UserError>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** One item of an importTickets batch */
+export type ImportTicketResult = {
+  __typename?: 'ImportTicketResult';
+  /** True: imported now; false: found imported before, or refused */
+  created: Scalars['Boolean']['output'];
+  /** Empty when the ticket was imported (or found imported); otherwise nothing of it was written; fields are named tickets[index].… */
+  errors: Array<UserError>;
+  externalId: Scalars['String']['output'];
+  /** The item’s position in `tickets` */
+  index: Scalars['Int']['output'];
+  ticket?: Maybe<Ticket>;
+};
+
+export type ImportTicketsInput = {
+  /** At most 1,000 tickets */
+  tickets: Array<ImportTicketInput>;
+};
+
+export type ImportTicketsPayload = {
+  __typename?: 'ImportTicketsPayload';
+  /** Tickets imported by this call */
+  created: Scalars['Int']['output'];
+  /** Problems with the batch as a whole (too many tickets): then nothing was imported */
+  errors: Array<UserError>;
+  /** Tickets refused (see their errors) */
+  failed: Scalars['Int']['output'];
+  /** One per ticket, in order */
+  results: Array<ImportTicketResult>;
+  /** Tickets found imported before with the same history */
+  unchanged: Scalars['Int']['output'];
+};
+
+/** One message received by mail (staff): what became of it and why */
+export type InboundEmail = {
+  __typename?: 'InboundEmail';
+  /** Why, in words; notes such as attachments not kept */
+  detail?: Maybe<Scalars['String']['output']>;
+  from?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  messageId: Scalars['String']['output'];
+  reason?: Maybe<InboundEmailReason>;
+  receivedAt: Scalars['DateTimeISO']['output'];
+  /** Envelope recipients and To addresses */
+  recipients: Array<Scalars['String']['output']>;
+  /** Bytes of the raw message (kept whole) */
+  size: Scalars['Int']['output'];
+  /** SMTP (the built-in listener) or HTTP (the raw-message endpoint) */
+  source: Scalars['String']['output'];
+  status: InboundEmailStatus;
+  subject: Scalars['String']['output'];
+  /** The full text, before quotes and signature were stripped */
+  text?: Maybe<Scalars['String']['output']>;
+  ticket?: Maybe<Ticket>;
+};
+
+/** Why a message was ignored or refused (docs/INBOUND.md) */
+export type InboundEmailReason =
+  | 'AUTH_FAILED'
+  | 'AUTO_REPLY'
+  | 'BOUNCE'
+  | 'BULK'
+  | 'CHANNEL_CLOSED'
+  | 'INVALID'
+  | 'NOT_PERMITTED'
+  | 'NO_SENDER'
+  | 'OWN_ADDRESS'
+  | 'RATE_LIMITED'
+  | 'STAFF_SENDER'
+  | 'TICKET_CLOSED'
+  | 'UNKNOWN_SENDER';
+
+/** What became of a received message: a ticket, a comment, a follow-up ticket; IGNORED (auto-replies, bounces, bulk, loops, rate limit: never answered) or REJECTED (with a reason) */
+export type InboundEmailStatus =
+  | 'COMMENT_ADDED'
+  | 'FOLLOW_UP_CREATED'
+  | 'IGNORED'
+  | 'REJECTED'
+  | 'TICKET_CREATED';
+
 export type InvalidInputUserError = UserError & {
   __typename?: 'InvalidInputUserError';
   code: UserErrorCode;
@@ -453,6 +654,8 @@ export type Mutation = {
   assignTicket: TicketPayload;
   /** Admins: a new key; the payload’s `key` is shown this once */
   createApiKey: ApiKeyPayload;
+  /** A signed upload link for one file of a ticket; then addComment(input: { attachmentIds }) attaches it (docs/INBOUND.md) */
+  createAttachmentUpload: AttachmentUploadPayload;
   /** Admins */
   createBusinessCalendar: BusinessCalendarPayload;
   /** Admins */
@@ -468,6 +671,10 @@ export type Mutation = {
   escalateTicket: TicketPayload;
   /** Staff: follow a ticket (receive its FOLLOWERS notifications) */
   followTicket: TicketPayload;
+  /** Admins and partners (scope import): one ticket from another help desk, with its history at its original times (docs/IMPORT.md) */
+  importTicket: ImportTicketPayload;
+  /** Admins and partners (scope import): up to 1,000 tickets with their histories, each imported on its own; refused items are reported, the others imported */
+  importTickets: ImportTicketsPayload;
   /** The requester rates the ticket’s open satisfaction survey, or changes the rating until it closes */
   rateTicket: RateTicketPayload;
   /** Remove a participant (CC) */
@@ -478,6 +685,8 @@ export type Mutation = {
   rotateApiKey: ApiKeyPayload;
   /** Admins: save a template; a template that does not parse or render is refused with its line and column */
   saveNotificationTemplate: NotificationTemplatePayload;
+  /** Admins: the email domains of an organization; unknown senders from them become its requesters by mail (docs/INBOUND.md) */
+  setOrganizationEmailDomains: OrganizationPayload;
   /** Admins: name (or clear) an organization’s lead agent */
   setOrganizationLeadAgent: OrganizationPayload;
   /** Move a ticket to another status of its workflow */
@@ -516,6 +725,11 @@ export type MutationAssignTicketArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateAttachmentUploadArgs = {
+  input: CreateAttachmentUploadInput;
 };
 
 
@@ -560,6 +774,16 @@ export type MutationFollowTicketArgs = {
 };
 
 
+export type MutationImportTicketArgs = {
+  input: ImportTicketInput;
+};
+
+
+export type MutationImportTicketsArgs = {
+  input: ImportTicketsInput;
+};
+
+
 export type MutationRateTicketArgs = {
   input: RateTicketInput;
 };
@@ -582,6 +806,11 @@ export type MutationRotateApiKeyArgs = {
 
 export type MutationSaveNotificationTemplateArgs = {
   input: SaveNotificationTemplateInput;
+};
+
+
+export type MutationSetOrganizationEmailDomainsArgs = {
+  input: SetOrganizationEmailDomainsInput;
 };
 
 
@@ -759,6 +988,8 @@ export type NotificationTrigger =
 
 export type Organization = Node & {
   __typename?: 'Organization';
+  /** Staff: the organization’s email domains (empty for others) */
+  emailDomains: Array<Scalars['String']['output']>;
   /** Global id: pass it to node(id) or to any argument that takes this id */
   id: Scalars['ID']['output'];
   /** The agent who leads this organization’s projects (seed 002); assignment rules may route to them */
@@ -826,7 +1057,9 @@ export type Query = {
   businessCalendars: Array<BusinessCalendar>;
   /** Staff: satisfaction (CSAT) by the groupings of slaMetrics */
   csatMetrics: Array<CsatGroup>;
-  /** Any object by its global id; null when absent or not yours to see */
+  /** Staff: received mail, newest first, with what became of each and why (filter by status, e.g. [REJECTED, IGNORED]) */
+  inboundEmails: Array<InboundEmail>;
+  /** Any object by its global id, under the same read rule as its own query; null when absent or not yours to see */
   node?: Maybe<Node>;
   /** Staff: the latest messages, newest first, optionally by delivery status (FAILED for a dashboard) */
   notificationMessages: Array<NotificationMessage>;
@@ -870,6 +1103,12 @@ export type QueryApiKeysArgs = {
 export type QueryCsatMetricsArgs = {
   filter?: InputMaybe<SlaMetricsFilterInput>;
   groupBy?: SlaMetricsGroupBy;
+};
+
+
+export type QueryInboundEmailsArgs = {
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<Array<InboundEmailStatus>>;
 };
 
 
@@ -1114,6 +1353,12 @@ export type SaveNotificationTemplateInput = {
   workflowKey?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type SetOrganizationEmailDomainsInput = {
+  /** Domains such as acme.example; an empty list clears them */
+  domains: Array<Scalars['String']['input']>;
+  organizationId: Scalars['ID']['input'];
+};
+
 export type SetOrganizationLeadAgentInput = {
   /** An agent; null clears it */
   leadAgentId?: InputMaybe<Scalars['ID']['input']>;
@@ -1127,6 +1372,8 @@ export type SlaAlert = {
   breachedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Warnings: when the target falls due */
   dueAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** A warning or breach found in history imported from another help desk (docs/IMPORT.md): only in replays (`after`), never live */
+  imported: Scalars['Boolean']['output'];
   kind: SlaAlertKind;
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Warnings: the share of the target elapsed (%) */
@@ -1577,6 +1824,8 @@ export type Ticket = Node & {
   /** Moves the viewer may make from the current status */
   allowedTransitions: Array<AllowedTransition>;
   assignee?: Maybe<User>;
+  /** Every attachment of the ticket the viewer may see (of its comments, and of the mail that opened it) */
+  attachments: Array<Attachment>;
   category: Scalars['String']['output'];
   channel: Channel;
   /** Comments the viewer can see */
@@ -1586,6 +1835,8 @@ export type Ticket = Node & {
   description: Scalars['String']['output'];
   /** This ticket’s events the viewer may see, oldest first */
   events: Array<TicketEvent>;
+  /** Imported tickets (importTickets): the ticket’s id in the help desk it came from */
+  externalId?: Maybe<Scalars['String']['output']>;
   /** When an agent first replied in public */
   firstRespondedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Staff: agents following the ticket (empty for others) */
@@ -1661,6 +1912,8 @@ export type TicketEvent = {
   actorKind: ActorKind;
   /** Audit (staff only): the API key a partner acted with (global id of an ApiKey) */
   apiKeyId?: Maybe<Scalars['ID']['output']>;
+  /** Written by importTicket(s): history from another help desk, at its original time. Present in the log and in replays (`after`), never pushed to live subscribers or notified */
+  imported: Scalars['Boolean']['output'];
   occurredAt: Scalars['DateTimeISO']['output'];
   /** Small, type-specific: ids and changed values */
   payload: Scalars['JSONObject']['output'];
@@ -1686,6 +1939,8 @@ export type TicketEventFilter = {
 
 export type TicketEventType =
   | 'COMMENT_ADDED'
+  | 'EMAIL_RECEIVED'
+  | 'EMAIL_REJECTED'
   | 'FOLLOW_UP_OPENED'
   | 'NOTIFICATION_FAILED'
   | 'PARTICIPANT_ADDED'
@@ -2019,6 +2274,27 @@ type ErrorFields_TransitionNotAllowedUserError_Fragment = { __typename: 'Transit
 
 export type ErrorFieldsFragment = ErrorFields_ChannelClosedUserError_Fragment | ErrorFields_ConflictUserError_Fragment | ErrorFields_InvalidInputUserError_Fragment | ErrorFields_NotFoundError_Fragment | ErrorFields_NotPermittedError_Fragment | ErrorFields_ReasonRequiredUserError_Fragment | ErrorFields_StaleVersionUserError_Fragment | ErrorFields_TicketClosedUserError_Fragment | ErrorFields_TransitionNotAllowedUserError_Fragment;
 
+export type ImportTicketsMutationVariables = Exact<{
+  input: ImportTicketsInput;
+}>;
+
+
+export type ImportTicketsMutation = { __typename?: 'Mutation', importTickets: { __typename?: 'ImportTicketsPayload', created: number, unchanged: number, failed: number, errors: Array<{ __typename?: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename?: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, results: Array<{ __typename?: 'ImportTicketResult', index: number, externalId: string, created: boolean, errors: Array<{ __typename: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, ticket?: { __typename?: 'Ticket', id: string, reference: string, createdAt: string, status: { __typename?: 'TicketStatus', key: string }, sla?: { __typename?: 'TicketSla', targets: Array<{ __typename?: 'SlaTargetStatus', kind: SlaTargetKind, state: SlaTargetState, startedAt?: string | null, achievedAt?: string | null, breachedAt?: string | null, dueAt?: string | null, elapsedSeconds: number }> } | null } | null }> } };
+
+export type ImportTicketMutationVariables = Exact<{
+  input: ImportTicketInput;
+}>;
+
+
+export type ImportTicketMutation = { __typename?: 'Mutation', importTicket: { __typename?: 'ImportTicketPayload', created: boolean, errors: Array<{ __typename: 'ChannelClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ConflictUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'InvalidInputUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'NotPermittedError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'ReasonRequiredUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'StaleVersionUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TicketClosedUserError', code: UserErrorCode, message: string, field?: string | null } | { __typename: 'TransitionNotAllowedUserError', code: UserErrorCode, message: string, field?: string | null }>, ticket?: { __typename?: 'Ticket', id: string, reference: string, createdAt: string, status: { __typename?: 'TicketStatus', key: string } } | null } };
+
+export type ImportedTicketQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ImportedTicketQuery = { __typename?: 'Query', ticket?: { __typename?: 'Ticket', id: string, reference: string, externalId?: string | null, createdAt: string, updatedAt: string, status: { __typename?: 'TicketStatus', key: string }, comments: { __typename?: 'CommentConnection', edges: Array<{ __typename?: 'CommentEdge', node: { __typename?: 'Comment', body: string, authorKind: ActorKind, internal: boolean, createdAt: string } }> }, transitions: Array<{ __typename?: 'Transition', actorKind: ActorKind, at: string, from?: { __typename?: 'TicketStatus', key: string } | null, to: { __typename?: 'TicketStatus', key: string } }>, events: Array<{ __typename?: 'TicketEvent', seq: number, type: TicketEventType, occurredAt: string, imported: boolean, payload: Record<string, unknown> }> } | null };
+
 export type TicketEventsSubscriptionVariables = Exact<{
   filter?: InputMaybe<TicketEventFilter>;
   after?: InputMaybe<Scalars['SafeInt']['input']>;
@@ -2245,6 +2521,9 @@ export type UpdateWorkflowMutation = { __typename?: 'Mutation', updateWorkflow: 
 
 export const TicketFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TicketFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Ticket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"category"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requester"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"organization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"allowedTransitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"requiresReason"}},{"kind":"Field","name":{"kind":"Name","value":"reopen"}}]}}]}}]} as unknown as DocumentNode<TicketFieldsFragment, unknown>;
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TransitionNotAllowedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"allowedTargets"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ChannelClosedUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"opensAt"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StaleVersionUserError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expectedVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}}]}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
+export const ImportTicketsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ImportTickets"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ImportTicketsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"importTickets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"unchanged"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"results"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"index"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sla"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"targets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"achievedAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"elapsedSeconds"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ImportTicketsMutation, ImportTicketsMutationVariables>;
+export const ImportTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ImportTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ImportTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"importTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"errors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ImportTicketMutation, ImportTicketMutationVariables>;
+export const ImportedTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ImportedTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"status"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"comments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"authorKind"}},{"kind":"Field","name":{"kind":"Name","value":"internal"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"transitions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actorKind"}},{"kind":"Field","name":{"kind":"Name","value":"at"}}]}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"imported"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}}]}}]}}]}}]} as unknown as DocumentNode<ImportedTicketQuery, ImportedTicketQueryVariables>;
 export const TicketEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"actorKind"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}}]}}]}}]}}]} as unknown as DocumentNode<TicketEventsSubscription, TicketEventsSubscriptionVariables>;
 export const TicketEventSeqsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"TicketEventSeqs"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"TicketEventFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ticketEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}}]}}]}}]} as unknown as DocumentNode<TicketEventSeqsSubscription, TicketEventSeqsSubscriptionVariables>;
 export const SlaAlertsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"SlaAlerts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SlaAlertFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"SafeInt"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"slaAlerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"breachedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ticketId"}},{"kind":"Field","name":{"kind":"Name","value":"ticket"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}}]}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]} as unknown as DocumentNode<SlaAlertsSubscription, SlaAlertsSubscriptionVariables>;
