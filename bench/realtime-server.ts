@@ -2,12 +2,13 @@
  * The realtime bench's Docket process: the real server (startServer, as bench/run.ts and `npm start`
  * run it, with production settings and observeQueries off as main.ts does) on a free port, alone in its
  * process so that its memory and CPU can be read. Started by bench/realtime.ts with --expose-gc; it
- * answers `memory` (after gc), `cpu` (process.cpuUsage), `elu`, `subscribers` (event streams on the
+ * answers `memory` (after gc), `cpu` (process.cpuUsage), `elu`, `subscribers`, `heapSnapshot` (event streams on the
  * feed), `offers` (when the feed handed each event to the streams) and `profileStart`/`profileStop`.
  */
 import './env.js'; // first: NODE_ENV=production before graphql and express load
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config.js';
 import { initOrm } from '../src/db/orm.js';
 import { startServer } from '../src/server/app.js';
@@ -50,6 +51,11 @@ async function main(): Promise<void> {
         return out;
       },
       /** BENCH_WS_PROFILE: a CPU profile of part of a round (the parent says where it goes). */
+      /** BENCH_WS_HEAP: a heap snapshot after gc (the parent says where it goes). */
+      heapSnapshot: async ({ file }: { file: string }) => {
+        await memoryAfterGc();
+        return writeHeapSnapshot(file);
+      },
       profileStart: async () => {
         profiler ??= new Session();
         profiler.connect();

@@ -288,7 +288,7 @@ const SECTIONS: { key: string; title: string; duration: string; run: () => Promi
   // The timer bench starts a fresh database per size (embedded, or `docket_bench_timers` on
   // BENCH_DATABASE_URL) and runs Agenda in this process.
   { key: 'TIMERS', title: 'Timer precision', duration: 'about 8 minutes', run: runTimerBench },
-  { key: 'REALTIME', title: 'Realtime subscriptions', duration: 'about 2 minutes', run: runRealtimeBench },
+  { key: 'REALTIME', title: 'Realtime subscriptions', duration: 'about 4 minutes', run: runRealtimeBench },
   // commit → SMTP latency, and writes with notifications on against off
   { key: 'NOTIFY', title: 'Notifications', duration: 'about 2 minutes', run: runNotifyBench },
   // commit → received with 50 endpoints, and with 5 of them dead

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
+import { queryObjects } from 'node:v8';
 import WebSocket from 'ws';
 import { SYSTEM_ACTOR } from '../src/access/actor.js';
 import { appendEvents } from '../src/events/event-log.js';
@@ -512,4 +513,100 @@ describe('limits per connection', () => {
     expect(again.results[0]!.errors).toBeUndefined();
     await c.dispose();
   });
+});
+
+/** A raw graphql-ws connection subscribed to every event's seq; the seqs it gets in `seqs`. */
+async function seqSubscriber(url: string, token: string, options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(wsUrl(url), 'graphql-transport-ws', options);
+  const closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
+  await new Promise((r) => socket.once('open', r));
+  const acked = new Promise((r) => socket.once('message', r));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await acked;
+  const seqs: number[] = [];
+  socket.on('message', (data) => {
+    const m = JSON.parse(String(data)) as { payload?: { data?: { ticketEvents: { seq: number } } } };
+    if (m.payload?.data) seqs.push(m.payload.data.ticketEvents.seq);
+  });
+  socket.send(
+    JSON.stringify({
+      id: '1',
+      type: 'subscribe',
+      payload: { query: 'subscription { ticketEvents { seq } }' },
+    }),
+  );
+  return { socket, closed, seqs };
+}
+
+describe('what a subscribed connection holds', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    f = flows(s);
+  });
+  afterAll(() => s.close());
+
+  it('no Buffer and no keep-alive timer of its own (not its received frames either)', async () => {
+    const token = await f.token(AGENT);
+    const subscribed = () => s.server.realtime.feed.listenerCount;
+    const timer = setTimeout(() => {}, 0);
+    clearTimeout(timer);
+    const Timeout = timer.constructor as new () => unknown;
+    // After a full collection (v8.queryObjects makes one), this process's Buffers and timers: the
+    // clients here are bare `ws` sockets, which keep neither once a message is handled.
+    const count = () => ({
+      buffers: queryObjects(Buffer, { format: 'count' }),
+      timers: queryObjects(Timeout, { format: 'count' }),
+    });
+    // The first makes the shared parts: the parsed document, its group, the frame prefix.
+    const none = subscribed();
+    const first = await seqSubscriber(s.url, token);
+    await waitFor(() => subscribed() === none + 1);
+    const base = subscribed();
+    const before = count();
+    const N = 40;
+    const many: Awaited<ReturnType<typeof seqSubscriber>>[] = [];
+    for (let i = 0; i < N; i++) many.push(await seqSubscriber(s.url, token));
+    await waitFor(() => subscribed() === base + N);
+    const after = count();
+    // Before: each kept the frame of its subscribe message (an async listener waiting on it for the
+    // subscription's life) and a frame prefix of its own: 2 or more Buffers per connection.
+    expect((after.buffers - before.buffers) / N).toBeLessThan(0.5);
+    // Its token's expiry and graphql-ws's connection_init wait (spent, still referenced); before, also
+    // a keep-alive interval of its own.
+    expect((after.timers - before.timers) / N).toBeLessThanOrEqual(2);
+    // And every one of them still gets each event.
+    await f.create(RITA, { subject: 'Counted' });
+    const [{ n }] = await s.sql<{ n: string }>('select last_seq as n from event_sequence');
+    await waitFor(() => [first, ...many].every((c) => c.seqs.at(-1) === Number(n)), 20_000);
+    for (const c of [first, ...many]) c.socket.close();
+    await waitFor(() => subscribed() === none);
+  }, 90_000);
+});
+
+describe('keep-alive', () => {
+  let s: TestServer;
+  let f: ReturnType<typeof flows>;
+
+  beforeAll(async () => {
+    s = await startTestServer({ env: { WS_KEEPALIVE_MS: '1000' } });
+    f = flows(s);
+  });
+  afterAll(() => s.close());
+
+  it('drops a connection that stops answering pings and keeps those that answer', async () => {
+    const token = await f.token(AGENT);
+    const silent = await seqSubscriber(s.url, token, { autoPong: false });
+    const answering = await seqSubscriber(s.url, token);
+    expect(await silent.closed).toBe(1006); // terminated: no close frame
+    // Several pings later, the one that answers is still there and still served.
+    await sleep(3000);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    await f.create(RITA, { subject: 'Still here' });
+    const [{ n }] = await s.sql<{ n: string }>('select last_seq as n from event_sequence');
+    await waitFor(() => answering.seqs.at(-1) === Number(n));
+    answering.socket.close();
+  }, 30_000);
 });

@@ -29,14 +29,20 @@ export interface EventStreamOptions {
 /** How long a replay waits before reading the log again after a database outage error (ms). */
 const REPLAY_RETRY_MS = 500;
 
-/** Takes each live event at once, in order; false: it cannot keep up (the stream ends, `onOverflow`). */
-export type EventSink = (event: FeedEvent) => boolean;
+/** Where an attached stream hands its live events (see EventStream.attach). */
+export interface EventSink {
+  /** Takes each live event at once, in order; false: it cannot keep up (the stream ends, `onOverflow`). */
+  take(event: FeedEvent): boolean;
+  /** The stream has ended (unsubscribed, overflowed or closed): no more events. */
+  end(): void;
+}
 
 /**
  * One subscriber's events, as an async iterator: with `after`, first the stored events after it
  * (read from the log a page at a time, as the client takes them), then the live events the feed
  * offers, with no gap and no duplicate at the seam. Once live, a consumer may `attach` a sink instead
- * and be handed each event synchronously as the feed offers it (no promise per event).
+ * and be handed each event synchronously as the feed offers it (no promise per event, and none waiting
+ * for the stream's end: the sink is told).
  *
  * The seam: the stream listens to the feed from the start. While it replays, live events are held in
  * `pending`. When a replay read comes back short, it has read every matching event committed before
@@ -46,17 +52,15 @@ export type EventSink = (event: FeedEvent) => boolean;
  * event is in the log).
  */
 export class EventStream implements FeedListener, AsyncIterableIterator<FeedEvent> {
-  private readonly buffer: FeedEvent[] = [];
-  private pending: FeedEvent[] = [];
+  // Made when first needed: a live stream with a sink attached never needs them.
+  private buffer?: FeedEvent[];
+  private pending?: FeedEvent[];
   private pendingLost = false;
   private replaying: boolean;
   private lastQueued: number;
   private waiter?: (r: IteratorResult<FeedEvent>) => void;
   private sink?: EventSink;
   private done = false;
-  private onEnd!: () => void;
-  /** Settles when the stream ends (unsubscribed, overflowed or closed). */
-  readonly ended = new Promise<void>((resolve) => (this.onEnd = resolve));
 
   readonly selectors: readonly Selector[] | undefined;
 
@@ -72,36 +76,44 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
     if (e.imported) return;
     if (this.done || e.seq <= this.lastQueued || !deliverable(this.o.audience, this.o.filter, e)) return;
     if (this.replaying) {
-      if (this.pending.length >= this.o.maxBuffered) {
-        this.pending = [];
+      const pending = (this.pending ??= []);
+      if (pending.length >= this.o.maxBuffered) {
+        this.pending = undefined;
         this.pendingLost = true;
-      } else this.pending.push(e);
+      } else pending.push(e);
       return;
     }
     this.lastQueued = e.seq;
     if (this.sink) {
-      if (!this.sink(e)) this.overflow();
+      if (!this.sink.take(e)) this.overflow();
     } else if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
       w({ value: e, done: false });
-    } else if (this.buffer.length >= this.o.maxBuffered) this.overflow();
-    else this.buffer.push(e);
+    } else if ((this.buffer?.length ?? 0) >= this.o.maxBuffered) this.overflow();
+    else (this.buffer ??= []).push(e);
   }
 
   /**
    * From now on, hand every live event to `sink` as it is offered (first those already waiting), instead
-   * of through `next`. Only once the replay is over: false while replaying (take `next` until then).
+   * of through `next`, and tell it when the stream ends (at once if it has). Only once the replay is
+   * over: false while replaying (take `next` until then).
    */
   attach(sink: EventSink): boolean {
     if (this.replaying) return false;
-    for (const e of this.buffer.splice(0)) {
-      if (!sink(e)) {
+    if (this.done) {
+      sink.end();
+      return true;
+    }
+    this.sink = sink;
+    const waiting = this.buffer;
+    this.buffer = undefined;
+    for (const e of waiting ?? []) {
+      if (!sink.take(e)) {
         this.overflow();
-        return true;
+        break;
       }
     }
-    if (!this.done) this.sink = sink;
     return true;
   }
 
@@ -111,7 +123,7 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
   }
 
   async next(): Promise<IteratorResult<FeedEvent>> {
-    while (!this.done && this.replaying && this.buffer.length === 0) {
+    while (!this.done && this.replaying && !this.buffer?.length) {
       try {
         await this.replayPage();
       } catch (err) {
@@ -120,7 +132,7 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
         await new Promise((r) => setTimeout(r, REPLAY_RETRY_MS));
       }
     }
-    if (this.buffer.length) return { value: this.buffer.shift()!, done: false };
+    if (this.buffer?.length) return { value: this.buffer.shift()!, done: false };
     if (this.done) return { value: undefined, done: true };
     return new Promise((resolve) => (this.waiter = resolve));
   }
@@ -135,33 +147,35 @@ export class EventStream implements FeedListener, AsyncIterableIterator<FeedEven
       `select ${FEED_EVENT_COLUMNS} from ticket_event where seq > ? and seq <= ? and ${where} order by seq limit ?`,
       [this.lastQueued, this.o.feed.position, ...values, limit],
     );
-    for (const r of rows) this.buffer.push(rowToFeedEvent(r));
-    if (rows.length) this.lastQueued = this.buffer.at(-1)!.seq;
+    const buffer = (this.buffer ??= []);
+    for (const r of rows) buffer.push(rowToFeedEvent(r));
+    if (rows.length) this.lastQueued = buffer.at(-1)!.seq;
     if (rows.length === limit) return;
     if (this.pendingLost) {
       this.pendingLost = false;
       return;
     }
     this.replaying = false;
-    for (const e of this.pending) {
+    for (const e of this.pending ?? []) {
       if (e.seq > this.lastQueued) {
-        this.buffer.push(e);
+        buffer.push(e);
         this.lastQueued = e.seq;
       }
     }
-    this.pending = [];
+    this.pending = undefined;
   }
 
   private end(): void {
     this.done = true;
     this.o.feed.remove(this);
-    this.buffer.length = 0;
-    this.pending = [];
+    this.buffer = undefined;
+    this.pending = undefined;
+    const sink = this.sink;
     this.sink = undefined;
-    this.onEnd();
     const w = this.waiter;
     this.waiter = undefined;
     w?.({ value: undefined, done: true });
+    sink?.end();
   }
 
   async return(): Promise<IteratorResult<FeedEvent>> {

@@ -42,22 +42,16 @@ export interface OutletOptions {
  * take the frame before it. At most `max` frames wait.
  */
 export class Outlet {
-  private readonly queue: Payload[] = [];
+  // Made when first needed: most outlets only ever send straight away.
+  private queue?: Payload[];
   private busy = false;
-  private idlers: (() => void)[] = [];
+  private idlers?: (() => void)[];
   private corked = false;
-  private readonly highWater: number;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.o.stream!.uncork();
-  };
 
   constructor(
     private readonly socket: FrameSocket,
     private readonly o: OutletOptions,
-  ) {
-    this.highWater = o.highWater ?? HIGH_WATER;
-  }
+  ) {}
 
   /** Sends the payload's frame after those before it. false: `max` frames wait already (refused). */
   push(payload: Payload): boolean {
@@ -66,40 +60,55 @@ export class Outlet {
       if (this.o.stream && !this.corked) {
         this.corked = true;
         this.o.stream.cork();
-        process.nextTick(this.uncork);
+        process.nextTick(uncork, this);
       }
       this.socket.send(this.o.frameOf(payload), TEXT);
       return true;
     }
-    if (this.queue.length >= this.o.max) return false;
-    this.queue.push(payload);
-    if (!this.busy) void this.flush();
+    const queue = (this.queue ??= []);
+    if (queue.length >= this.o.max) return false;
+    queue.push(payload);
+    if (!this.busy) void this.flush(queue);
     return true;
   }
 
   /** Settles when no frame waits. */
   idle(): Promise<void> {
-    return this.busy ? new Promise((resolve) => this.idlers.push(resolve)) : Promise.resolve();
+    return this.busy ? new Promise((resolve) => (this.idlers ??= []).push(resolve)) : Promise.resolve();
   }
 
-  private async flush(): Promise<void> {
+  private get highWater(): number {
+    return this.o.highWater ?? HIGH_WATER;
+  }
+
+  /** The stream's frames of this step leave together (see OutletOptions.stream). */
+  uncork(): void {
+    this.corked = false;
+    this.o.stream!.uncork();
+  }
+
+  private async flush(queue: Payload[]): Promise<void> {
     this.busy = true;
     try {
-      while (this.queue.length) {
-        const payload = await this.queue[0]!;
+      while (queue.length) {
+        const payload = await queue[0]!;
         if (this.socket.readyState !== this.socket.OPEN) break;
         const frame = this.o.frameOf(payload);
         if (this.socket.bufferedAmount < this.highWater) this.socket.send(frame, TEXT);
         else await new Promise<void>((resolve) => this.socket.send(frame, TEXT, () => resolve()));
-        this.queue.shift();
+        queue.shift();
       }
     } catch (err) {
       this.o.fail(err);
     } finally {
       // In the same step as the loop's last check: a push from now on starts a new flush.
-      this.queue.length = 0;
+      this.queue = undefined;
       this.busy = false;
-      for (const resolve of this.idlers.splice(0)) resolve();
+      const idlers = this.idlers;
+      this.idlers = undefined;
+      for (const resolve of idlers ?? []) resolve();
     }
   }
 }
+
+const uncork = (outlet: Outlet) => outlet.uncork();

@@ -11,7 +11,6 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Disposable } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -26,13 +25,14 @@ import type { Realtime } from '../events/realtime.js';
 import { EventStream, type EventSink } from '../events/event-stream.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { RequestContext } from './context.js';
+import type { RealtimeConnection, RequestContext } from './context.js';
 import { createLoaders } from './loaders.js';
-import { Outlet, type Payload } from './outlet.js';
+import { Outlet, type OutletOptions, type Payload } from './outlet.js';
 import { publicError } from './public-error.js';
 import { nestingProblem } from './nesting.js';
 import { limitRules, operationCost, rateLimited, tooCostly, type RateLimits } from './limits.js';
 import { activeSubscriptions, countSubscription, wsConnections } from './metrics.js';
+import { serveGraphqlWs } from './ws-transport.js';
 
 export interface WsDeps {
   httpServer: http.Server;
@@ -46,17 +46,104 @@ export interface WsDeps {
   health: DatabaseHealth;
 }
 
-/** What a connection keeps from its connection_init. */
-interface ConnectionState {
-  actor: Actor;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const expire = (state: ConnectionState) => state.expired();
+
+/**
+ * What a connection keeps from its connection_init: who it is, when its token expires, and the way its
+ * subscriptions close it (the connection's RealtimeConnection, one per connection).
+ */
+class ConnectionState implements RealtimeConnection {
   expiry?: NodeJS.Timeout;
-  /** Closes the connection as expired at `at` (ms since the epoch), unless it ends sooner already. */
-  expireAt(at: number): void;
   /** When it closes as expired (ms since the epoch); undefined: never. */
   expiresAt?: number;
+  /** The timer holds less than the wait (setTimeout holds at most 2^31-1 ms, 24.8 days): re-armed when it fires. */
+  private capped = false;
+
+  constructor(
+    readonly actor: Actor,
+    readonly hub: Realtime,
+    private readonly socket: WebSocket,
+  ) {}
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  /** Closes the connection as expired at `at` (ms since the epoch), unless it ends sooner already. */
+  expireAt(at: number): void {
+    if (this.expiresAt !== undefined && this.expiresAt <= at) return;
+    this.expiresAt = at;
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.expiry);
+    const left = this.expiresAt! - Date.now();
+    this.capped = left > MAX_TIMEOUT_MS;
+    // No closure per connection: the timer is handed the state.
+    this.expiry = setTimeout(expire, Math.max(0, Math.min(left, MAX_TIMEOUT_MS)), this);
+    this.expiry.unref();
+  }
+
+  /** Its timer fired. */
+  expired(): void {
+    if (this.capped) this.arm();
+    else this.socket.close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again');
+  }
 }
 
-type Extra = { socket: WebSocket; state?: ConnectionState };
+/** graphql-ws's `extra`: the socket, its TCP stream (to cork), and what connection_init established. */
+interface Extra {
+  socket: WebSocket;
+  stream: Duplex;
+  state?: ConnectionState;
+}
+
+interface ContextDeps {
+  orm: MikroORM;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+}
+
+/**
+ * A WebSocket operation's context (or an execution's, for one event and group). Its entity manager and
+ * loaders are made on first use: a subscription's own context rarely needs them (it lives as long as
+ * the subscription), and an execution for an event only when its document selects something loaded
+ * (the ticket, the actor). `target`: where a subscription's frames go (its socket and graphql-ws id).
+ */
+class SocketContext implements RequestContext {
+  private madeEm?: RequestContext['em'];
+  private madeLoaders?: RequestContext['loaders'];
+
+  constructor(
+    private readonly deps: ContextDeps,
+    readonly actor: Actor,
+    readonly realtime: RealtimeConnection,
+    readonly target?: { socket: WebSocket; stream: Duplex; id: string },
+  ) {}
+
+  get em(): RequestContext['em'] {
+    return (this.madeEm ??= this.deps.orm.em.fork());
+  }
+
+  get loaders(): RequestContext['loaders'] {
+    return (this.madeLoaders ??= createLoaders(this.em));
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get config(): Config {
+    return this.deps.config;
+  }
+
+  get logger(): Logger {
+    return this.deps.logger;
+  }
+}
 
 const CLOSE_BRACE = Buffer.from('}');
 const MAX_GROUPS = 10_000;
@@ -93,6 +180,8 @@ function tokenHeader(params: Record<string, unknown> | undefined): string | unde
 const audienceKey = (actor: Actor) =>
   isStaff(actor) ? 'staff' : `${actor.kind}:${actor.kind === 'PARTNER' ? actor.partnerId : actor.userId}`;
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * graphql-ws on the HTTP server's port and path. Authentication happens once, in connection_init, with
  * the same tokens as HTTP; a refused or expired token closes the socket with a Docket close code (and a
@@ -105,6 +194,10 @@ const audienceKey = (actor: Actor) =>
  * goes straight onto its socket (an Outlet), as a bare broadcaster would write it; graphql-ws still
  * handles the protocol (connection, subscribe, complete, errors). Query texts are parsed and
  * validated once.
+ *
+ * Memory per connection (docs/REALTIME.md): a subscription is one object (Subscription: the stream's
+ * sink, the outlet's options and the iterator graphql-ws waits on) with no closure or pending async
+ * function of its own; contexts fork an entity manager only when used; see also serveGraphqlWs.
  */
 export function startWebSocketServer(deps: WsDeps): Disposable {
   const { logger } = deps;
@@ -112,6 +205,8 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     server: deps.httpServer,
     path: '/graphql',
     maxPayload: deps.config.limits.maxBodyBytes,
+    // Off (as is `ws`'s default for servers): per connection, a compressor would hold its own zlib state.
+    perMessageDeflate: false,
   });
   // The HTTP server's own errors (a port in use) reach its listen() caller; ws re-emits them here.
   wss.on('error', () => {});
@@ -133,41 +228,26 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
   };
   /** Whole frames per payload and operation id (most dashboards' subscription id is "1"). */
   const frames = new WeakMap<Buffer, Map<string, Buffer>>();
-  /** Where an operation's frames go: its socket and graphql-ws id (contexts are made per operation). */
-  const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
-
   /**
-   * A context whose entity manager and loaders are made on first use: a subscription's own context
-   * rarely needs them (it lives as long as the subscription), and an execution for an event only when
-   * its document selects something loaded (the ticket, the actor).
+   * The start of a `next` message per operation id, byte for byte what graphql-ws would send:
+   * {"id":…,"type":"next","payload":. Shared: a small Buffer kept per subscription would pin a pool slab.
    */
-  const lazyContext = (actor: Actor, realtime: RequestContext['realtime']): RequestContext => {
-    let em: RequestContext['em'] | undefined;
-    let loaders: RequestContext['loaders'] | undefined;
-    return {
-      actor,
-      get em() {
-        return (em ??= deps.orm.em.fork());
-      },
-      get loaders() {
-        return (loaders ??= createLoaders(this.em));
-      },
-      clock: deps.clock,
-      config: deps.config,
-      logger,
-      realtime,
-    };
+  const prefixes = new Map<string, Buffer>();
+  const prefixOf = (id: string): Buffer => {
+    let prefix = prefixes.get(id);
+    if (!prefix) {
+      if (prefixes.size >= MAX_GROUPS) prefixes.clear();
+      prefixes.set(id, (prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`)));
+    }
+    return prefix;
   };
-  const contextFor = (actor: Actor, socket: WebSocket): RequestContext =>
-    lazyContext(actor, { hub: deps.realtime, close: (code, reason) => socket.close(code, reason) });
-
-  /** Each WebSocket's TCP stream (the upgrade request's socket, which `ws` writes to). */
-  const streams = new WeakMap<WebSocket, Duplex>();
-  wss.on('connection', (socket, req) => {
-    streams.set(socket, req.socket);
-    wsConnections.inc();
-    socket.once('close', () => wsConnections.dec());
-  });
+  /** Labels of activeSubscriptions per root field (a few). */
+  const labels = new Map<string, { field: string }>();
+  const labelOf = (field: string) => {
+    let label = labels.get(field);
+    if (!label) labels.set(field, (label = { field }));
+    return label;
+  };
 
   const rules = [...specifiedRules, ...limitRules(deps.config.limits)];
 
@@ -235,14 +315,150 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     }
     return d;
   };
+
+  const mask = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => publicError(e.toJSON(), e.originalError ?? e, logger, deps.health));
+
+  /**
+   * One running subscription: graphql-ws iterates it (and sees no result: it completes the
+   * subscription when this ends), the event stream hands it live events (its EventSink), its Outlet
+   * takes its options from it. A replay, or queue statistics, is pulled one value at a time instead,
+   * each once the previous is sent.
+   */
+  class Subscription implements AsyncIterableIterator<ExecutionResult>, EventSink, OutletOptions {
+    private readonly outlet: Outlet;
+    private running = true;
+    private finished = false;
+    private resolveNext?: (r: IteratorResult<ExecutionResult>) => void;
+
+    constructor(
+      private readonly args: ExecutionArgs,
+      private readonly ctx: SocketContext & { target: NonNullable<SocketContext['target']> },
+      private readonly group: Group,
+      private readonly label: { field: string },
+      private readonly source: AsyncIterator<unknown>,
+    ) {
+      activeSubscriptions.inc(label);
+      this.outlet = new Outlet(ctx.target.socket, this);
+      // Live events are handed over synchronously by the feed, in its read loop: executed (once per
+      // group) and written without a promise per subscriber; an outlet with more waiting than
+      // REALTIME_BUFFER ends the stream, which closes the connection as too slow.
+      if (!(source instanceof EventStream && source.attach(this))) void this.pull();
+    }
+
+    get max(): number {
+      return deps.config.realtime.maxBuffered;
+    }
+
+    get stream(): Duplex {
+      return this.ctx.target.stream;
+    }
+
+    /** Pulled values (a replay page, the latest queue statistics): the next is taken once this one is sent. */
+    private async pull(): Promise<void> {
+      try {
+        for (;;) {
+          const n = await this.source.next();
+          if (n.done) break;
+          this.outlet.push(this.payloadFor(n.value as object));
+          await this.outlet.idle();
+          if (this.source instanceof EventStream && this.source.attach(this)) return;
+        }
+      } catch (err) {
+        this.fail(err);
+      }
+      this.end();
+    }
+
+    take(event: object): boolean {
+      try {
+        return this.outlet.push(this.payloadFor(event));
+      } catch (err) {
+        this.fail(err);
+        return true;
+      }
+    }
+
+    /** The source has ended: graphql-ws completes the subscription. */
+    end(): void {
+      if (this.running) activeSubscriptions.dec(this.label);
+      this.running = false;
+      this.finished = true;
+      const resolve = this.resolveNext;
+      this.resolveNext = undefined;
+      resolve?.(DONE);
+    }
+
+    /**
+     * The `payload` of the `next` message for this value and group, serialised once for all of the
+     * group: at once when the document's resolvers answer synchronously (an event's own fields), else
+     * when its loads are done.
+     */
+    private payloadFor(root: object): Payload {
+      let byGroup = shared.get(root);
+      if (!byGroup) shared.set(root, (byGroup = new Map()));
+      let payload = byGroup.get(this.group);
+      if (!payload) {
+        // Its own entity manager and loaders per execution: nothing cached outlives one value.
+        const result = execute({
+          ...this.args,
+          rootValue: root,
+          contextValue: new SocketContext(deps, this.ctx.actor, this.ctx.realtime),
+        });
+        const group = this.group;
+        const serialise = (r: ExecutionResult) => {
+          const b = Buffer.from(JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r));
+          byGroup.set(group, b);
+          return b;
+        };
+        payload = result instanceof Promise ? result.then(serialise) : serialise(result);
+        byGroup.set(group, payload);
+      }
+      return payload;
+    }
+
+    /** Byte for byte what graphql-ws would send: {"id":…,"type":"next","payload":…}. */
+    frameOf(payload: Buffer): Buffer {
+      const { id } = this.ctx.target;
+      let byId = frames.get(payload);
+      if (!byId) frames.set(payload, (byId = new Map()));
+      let frame = byId.get(id);
+      if (!frame) byId.set(id, (frame = Buffer.concat([prefixOf(id), payload, CLOSE_BRACE])));
+      return frame;
+    }
+
+    fail(err: unknown): void {
+      logger.error({ err }, 'a subscription failed: closing its connection');
+      this.ctx.target.socket.close(CloseCodes.INTERNAL_ERROR, 'Internal server error');
+    }
+
+    next(): Promise<IteratorResult<ExecutionResult>> {
+      if (this.finished) return Promise.resolve(DONE);
+      return new Promise((resolve) => (this.resolveNext = resolve));
+    }
+
+    async return(): Promise<IteratorResult<ExecutionResult>> {
+      if (this.running) activeSubscriptions.dec(this.label);
+      this.running = false;
+      await this.source.return?.();
+      this.end();
+      return DONE;
+    }
+
+    [Symbol.asyncIterator]() {
+      return this;
+    }
+  }
+
   const subscribe = async (args: ExecutionArgs) => {
     const op = operationOf(args.document, args.operationName);
     const refused = (result: ExecutionResult) => {
       countSubscription(op.name, String(result.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
       return result;
     };
+    const ctx = args.contextValue as SocketContext & { target: NonNullable<SocketContext['target']> };
     // The same limits as HTTP: operations per minute, then cost.
-    const wait = await deps.rateLimits.consume((args.contextValue as RequestContext).actor);
+    const wait = await deps.rateLimits.consume(ctx.actor);
     if (wait !== undefined) return refused({ errors: [rateLimited(wait)] });
     const cost = operationCost(
       args.schema,
@@ -255,115 +471,18 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return refused(source);
     countSubscription(op.name, 'OK');
-    const field = { field: op.field };
-    activeSubscriptions.inc(field);
-    let running = true;
-    const ended = () => {
-      if (running) activeSubscriptions.dec(field);
-      running = false;
-    };
-    const ctx = args.contextValue as RequestContext;
     const group = groupOf(
       [
-        audienceKey(ctx.actor!),
+        audienceKey(ctx.actor),
         args.operationName ?? '',
         documentKeys.get(args.document) ?? args.document.loc?.source.body ?? '',
         JSON.stringify(args.variableValues ?? {}),
       ].join('\u0000'),
     );
-    /**
-     * The `payload` of the `next` message for this event and group, serialised once for all of the
-     * group: at once when the document's resolvers answer synchronously (an event's own fields), else
-     * when its loads are done.
-     */
-    const payloadFor = (root: object): Payload => {
-      let byGroup = shared.get(root);
-      if (!byGroup) shared.set(root, (byGroup = new Map()));
-      let payload = byGroup.get(group);
-      if (!payload) {
-        // Its own entity manager and loaders per execution: nothing cached outlives one event.
-        const result = execute({
-          ...args,
-          rootValue: root,
-          contextValue: lazyContext(ctx.actor!, ctx.realtime),
-        });
-        const serialise = (r: ExecutionResult) => {
-          const b = Buffer.from(JSON.stringify(r.errors?.length ? { ...r, errors: mask(r.errors) } : r));
-          byGroup.set(group, b);
-          return b;
-        };
-        payload = result instanceof Promise ? result.then(serialise) : serialise(result);
-        byGroup.set(group, payload);
-      }
-      return payload;
-    };
-    const target = targets.get(ctx)!;
-    const { socket } = target;
-    // Byte for byte what graphql-ws would send: {"id":…,"type":"next","payload":…}.
-    const prefix = Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`);
-    const frameOf = (payload: Buffer) => {
-      let byId = frames.get(payload);
-      if (!byId) frames.set(payload, (byId = new Map()));
-      let frame = byId.get(target.id);
-      if (!frame) byId.set(target.id, (frame = Buffer.concat([prefix, payload, CLOSE_BRACE])));
-      return frame;
-    };
-    const fail = (err: unknown) => {
-      logger.error({ err }, 'a subscription failed: closing its connection');
-      socket.close(CloseCodes.INTERNAL_ERROR, 'Internal server error');
-    };
-    const outlet = new Outlet(socket, {
-      frameOf,
-      fail,
-      max: deps.config.realtime.maxBuffered,
-      stream: streams.get(socket),
-    });
-    // Live events are handed over synchronously by the feed, in its read loop: executed (once per
-    // group) and written without a promise per subscriber; an outlet with more waiting than
-    // REALTIME_BUFFER ends the stream, which closes the connection as too slow.
-    const sink: EventSink = (event) => {
-      try {
-        return outlet.push(payloadFor(event));
-      } catch (err) {
-        fail(err);
-        return true;
-      }
-    };
-    const it = source[Symbol.asyncIterator]();
-    const pump = (async () => {
-      for (;;) {
-        if (source instanceof EventStream && source.attach(sink)) return source.ended;
-        // Pulled (a replay page, or the latest queue statistics): the next is taken once this one is sent.
-        const n = await it.next();
-        if (n.done) return;
-        outlet.push(payloadFor(n.value as object));
-        await outlet.idle();
-      }
-    })()
-      .catch(fail)
-      .finally(ended);
-    const silent: AsyncIterableIterator<ExecutionResult> = {
-      // graphql-ws sees no result: it completes the subscription when the pump ends.
-      async next() {
-        await pump;
-        return { done: true, value: undefined };
-      },
-      async return() {
-        ended();
-        await it.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    return silent;
+    return new Subscription(args, ctx, group, labelOf(op.field), source[Symbol.asyncIterator]());
   };
 
-  const mask = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => publicError(e.toJSON(), e.originalError ?? e, logger, deps.health));
-
-  const server = useServer<Record<string, unknown>, Extra>(
+  const server = serveGraphqlWs<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
       onSubscribe: (ctx, _id, payload) => {
@@ -399,6 +518,8 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
         const header = tokenHeader(ctx.connectionParams);
+        // Read once, here: the token is not kept for the connection's life.
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         if (!header) {
           socket.close(CloseCodes.TOKEN_INVALID, 'Send connectionParams { authorization: "Bearer <token>" }');
           return false;
@@ -422,27 +543,7 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
           );
           return false;
         }
-        // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is re-armed when it fires.
-        const arm = (at: number) => {
-          const left = at - Date.now();
-          clearTimeout(state.expiry);
-          state.expiry = setTimeout(
-            () =>
-              left > 2 ** 31 - 1
-                ? arm(at)
-                : socket.close(CloseCodes.TOKEN_EXPIRED, 'Your credential has expired: sign in again'),
-            Math.max(0, Math.min(left, 2 ** 31 - 1)),
-          );
-          state.expiry.unref();
-        };
-        const state: ConnectionState = {
-          actor: auth.actor,
-          expireAt(at) {
-            if (state.expiresAt !== undefined && state.expiresAt <= at) return;
-            state.expiresAt = at;
-            arm(at);
-          },
-        };
+        const state = new ConnectionState(auth.actor, deps.realtime, socket);
         if (auth.expiresAt !== undefined) state.expireAt(auth.expiresAt);
         ctx.extra.state = state;
         open.add(ctx.extra as Required<Extra>);
@@ -453,17 +554,24 @@ export function startWebSocketServer(deps: WsDeps): Disposable {
         open.delete(ctx.extra as Required<Extra>);
       },
       context: (ctx, id) => {
-        const c = contextFor(ctx.extra.state!.actor, ctx.extra.socket);
-        targets.set(c, { socket: ctx.extra.socket, id });
-        return c;
+        const { socket, stream, state } = ctx.extra;
+        return new SocketContext(deps, state!.actor, state!, { socket, stream, id });
       },
       subscribe,
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors?.length ? { ...result, errors: mask(result.errors) } : undefined,
       onError: (_ctx, _id, _payload, errors) => mask(errors),
     },
-    wss,
-    deps.config.realtime.keepAliveMs,
+    {
+      wss,
+      keepAliveMs: deps.config.realtime.keepAliveMs,
+      logger,
+      extra: (socket, request) => {
+        wsConnections.inc();
+        return { socket, stream: request.socket };
+      },
+      closed: () => wsConnections.dec(),
+    },
   );
   return {
     dispose: async () => {
