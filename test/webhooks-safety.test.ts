@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LookupAddress } from 'node:dns';
 import { flows } from './support/flows.js';
 import { startTestServer, type TestServer } from './support/harness.js';
+import { startSmtpSink, type SmtpSink } from './support/smtp.js';
 import { startReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -32,6 +33,7 @@ describe('webhook safety', () => {
   let s: TestServer;
   let f: ReturnType<typeof flows>;
   let r: WebhookReceiver;
+  let smtp: SmtpSink;
   let partnerId = '';
 
   const admin = async (query: string, variables?: Obj) => {
@@ -71,11 +73,13 @@ describe('webhook safety', () => {
 
   beforeAll(async () => {
     r = await startReceiver();
+    smtp = await startSmtpSink();
     s = await startTestServer({
       scheduler: 'process',
       webhooks: true,
+      notifications: true,
       lookup,
-      env: { WEBHOOK_ALLOW_PRIVATE: 'false', WEBHOOK_RETRY_WINDOW_MS: '1500' },
+      env: { WEBHOOK_ALLOW_PRIVATE: 'false', WEBHOOK_RETRY_WINDOW_MS: '1500', SMTP_URL: smtp.url },
     });
     f = flows(s);
     const p = await admin(`mutation { createPartner(input: { name: "TGX" }) { partner { id } } }`);
@@ -85,6 +89,7 @@ describe('webhook safety', () => {
   afterAll(async () => {
     await s?.close();
     await r?.down();
+    await smtp?.close();
   });
 
   it('refuses private, loopback, link-local and metadata addresses when an endpoint is saved', async () => {
@@ -129,7 +134,7 @@ describe('webhook safety', () => {
     expect(r.requests).toHaveLength(0);
   }, 30_000);
 
-  it('disables an endpoint that keeps failing past the retry window, and tells admins by an event', async () => {
+  it('disables an endpoint that keeps failing past the retry window, and tells admins by an event and an email', async () => {
     // Nothing listens there: every attempt is refused.
     const e = await create('http://nowhere.test/hook');
     const id = e.endpoint!.id;
@@ -164,5 +169,15 @@ describe('webhook safety', () => {
         payload: expect.objectContaining({ endpointId: id, url: 'http://nowhere.test/hook' }),
       }),
     ]);
+    // Every admin gets an email saying which endpoint and how to resume.
+    const subject = 'Webhook endpoint disabled: http://nowhere.test/hook';
+    await smtp.waitFor(
+      (m) => m.some((x) => x.to.includes(ADMIN) && x.subject === subject),
+      10_000,
+      'the alert',
+    );
+    const mail = smtp.mails.find((x) => x.to.includes(ADMIN) && x.subject === subject)!;
+    expect(mail.parsed.text).toContain('enabled: true');
+    expect(smtp.mails.filter((x) => x.subject === subject).every((x) => !x.to.includes(AGENT))).toBe(true);
   }, 30_000);
 });

@@ -46,7 +46,7 @@ describe('webhooks on two worker processes', () => {
   };
   const logSeqs = async (after: number) => {
     const res = await s.gql<{ eventLog: { edges: { node: { seq: number } }[] } }, unknown>(
-      `query($after: SafeInt) { eventLog(after: $after, first: 1000) { edges { node { seq } } } }`,
+      `query($after: SafeInt) { eventLog(after: $after, first: 100) { edges { node { seq } } } }`,
       { after },
       key,
     );

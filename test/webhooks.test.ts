@@ -87,7 +87,7 @@ describe('webhooks', () => {
     for (;;) {
       const page = await gqlAs(
         k,
-        `query($after: SafeInt, $filter: TicketEventFilter) { eventLog(after: $after, first: 500, filter: $filter) {
+        `query($after: SafeInt, $filter: TicketEventFilter) { eventLog(after: $after, first: 100, filter: $filter) {
            edges { cursor node { seq type ticketId } } pageInfo { hasNextPage endSeq } } }`,
         { after: cursor, filter: types ? { types } : undefined },
       );
@@ -112,7 +112,14 @@ describe('webhooks', () => {
     partnerId = (p.partner as { id: string }).id;
     const o = await admin(`mutation { createPartner(input: { name: "Other" }) { partner { id } } }`);
     otherPartnerId = (o.partner as { id: string }).id;
-    const all = ['TICKETS_READ', 'TICKETS_WRITE', 'COMMENTS_WRITE', 'EVENTS_SUBSCRIBE', 'WEBHOOKS_MANAGE'];
+    const all = [
+      'TICKETS_READ',
+      'TICKETS_WRITE',
+      'COMMENTS_WRITE',
+      'EVENTS_SUBSCRIBE',
+      'WEBHOOKS_MANAGE',
+      'IMPORT',
+    ];
     key = await newKey(partnerId, all);
     otherKey = await newKey(otherPartnerId, all);
   }, 60_000);
@@ -208,6 +215,38 @@ describe('webhooks', () => {
     expect(log[0]!.attempts).toEqual([
       expect.objectContaining({ attempt: 1, outcome: 'SENT', statusCode: 204, error: null }),
     ]);
+  }, 30_000);
+
+  it('imported history is never sent (it is not news); what happens to the ticket afterwards is', async () => {
+    const { r } = await endpointWithReceiver();
+    const from = await lastSeq();
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    const imported = await gqlAs(
+      key,
+      `mutation($input: ImportTicketInput!) { importTicket(input: $input) { created ticket { id } errors { code field message } } }`,
+      {
+        input: {
+          externalId: `old-desk-${from}`,
+          createdAt: day(3),
+          subject: 'Order 900 never arrived',
+          description: 'From the old desk',
+          channel: 'API',
+          requesterEmail: 'sofia@globex.example',
+          comments: [{ at: day(2), body: 'Still waiting', authorKind: 'REQUESTER' }],
+        },
+      },
+    );
+    expect(imported.errors).toEqual([]);
+    const ticketId = (imported.ticket as { id: string }).id;
+    const history = await logSeqs(from);
+    expect(history.length).toBeGreaterThanOrEqual(2); // in the log (and the export), marked imported
+    await f.comment(AGENT, { ticketId, body: 'Found it in the warehouse' });
+    const all = await logSeqs(from);
+    const live = all.filter((seq) => !history.includes(seq));
+    expect(live.length).toBeGreaterThanOrEqual(1);
+    await r.waitFor((got) => got.length >= live.length);
+    await sleep(500);
+    expect(r.seqs()).toEqual(live);
   }, 30_000);
 
   it('a rolled-back change sends nothing', async () => {

@@ -9,6 +9,7 @@ import type { FeedEvent } from '../events/feed-event.js';
 import { changesOf } from '../outbox/log-consumer.js';
 import { enqueue } from '../outbox/delivery-queue.js';
 import type { Channel, Priority } from '../shared/enums.js';
+import { escapeHtml } from '../shared/html.js';
 import { pgArray } from '../ticket/ticket-read.js';
 import { definitionOf } from '../workflow/workflow-store.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
@@ -58,7 +59,7 @@ interface Person {
 }
 
 interface Recipient extends Person {
-  role: 'REQUESTER' | 'PARTICIPANT' | 'ASSIGNEE' | 'TEAM' | 'FOLLOWER';
+  role: 'REQUESTER' | 'PARTICIPANT' | 'ASSIGNEE' | 'TEAM' | 'FOLLOWER' | 'ADMIN';
 }
 
 /** The rows a change's messages are written as. */
@@ -121,8 +122,9 @@ export async function deriveNotifications(
   config: NotifyConfig,
   now: Date,
 ): Promise<DerivedMessage[]> {
+  const alerts = await adminAlerts(tx, events, config, now);
   const changes = changesOf(events).filter((c) => c.some((e) => triggersOf(e).length));
-  if (!changes.length) return [];
+  if (!changes.length) return alerts;
   const tickets = await loadTickets(tx, [...new Set(changes.map((c) => c[0]!.ticketId))]);
 
   // Which rules each change sets off.
@@ -144,7 +146,7 @@ export async function deriveNotifications(
     });
     if (matches.length) matched.push({ change, ticket, def, matches });
   }
-  if (!matched.length) return [];
+  if (!matched.length) return alerts;
 
   // Everyone and everything the messages need, a statement per kind.
   const people = await loadPeople(
@@ -220,6 +222,56 @@ export async function deriveNotifications(
       }
     }
   });
+  await writeMessages(tx, out, config, now);
+  return [...alerts, ...out];
+}
+
+/** The template key of the operational alert below (not a workflow rule: it is about the desk's integrations, not a ticket's people). */
+export const WEBHOOK_DISABLED_ALERT = 'webhook-disabled';
+
+/**
+ * Operational alerts to every active admin, whatever the workflow's rules (issue 14: when a webhook
+ * endpoint is disabled, "admins are told: an event and, where notifications exist, an email"): one
+ * message per WEBHOOK_ENDPOINT_DISABLED event and admin, with the endpoint, the reason and how to
+ * resume. Written and queued like the rules' messages (same table, same outbox, once per event and
+ * recipient).
+ */
+async function adminAlerts(
+  tx: EntityManager,
+  events: FeedEvent[],
+  config: NotifyConfig,
+  now: Date,
+): Promise<DerivedMessage[]> {
+  const disabled = events.filter((e) => e.type === TicketEventType.WEBHOOK_ENDPOINT_DISABLED);
+  if (!disabled.length) return [];
+  const admins = await tx.execute<Person[]>(
+    `select id, name, email from app_user where role = 'ADMIN' and deactivated_at is null order by email`,
+  );
+  const out: DerivedMessage[] = [];
+  for (const e of disabled) {
+    const p = e.payload as { endpointId?: string; url?: string; reason?: string; partnerName?: string };
+    const text = [
+      `The webhook endpoint ${p.url ?? p.endpointId} was disabled: ${p.reason ?? 'its deliveries kept failing'}.`,
+      '',
+      'Nothing is lost: its cursor waits before the event that failed. Once the receiver works again, enable',
+      `it (updateWebhookEndpoint with enabled: true, endpoint ${p.endpointId}) and delivery resumes from there.`,
+      'Every attempt is in webhookDeliveries.',
+    ].join('\n');
+    for (const admin of admins)
+      out.push({
+        id: randomUUID(),
+        ticketId: e.ticketId,
+        eventSeq: e.seq,
+        ruleIndex: -1,
+        templateKey: WEBHOOK_DISABLED_ALERT,
+        recipient: { ...admin, role: 'ADMIN' },
+        messageId: messageIdOf(config, 'alert', e.seq, WEBHOOK_DISABLED_ALERT, admin.email.toLowerCase()),
+        subject: `Webhook endpoint disabled: ${p.url ?? p.endpointId}`,
+        text,
+        html: `<pre>${escapeHtml(text)}</pre>`,
+        automatic: true,
+      });
+  }
   await writeMessages(tx, out, config, now);
   return out;
 }

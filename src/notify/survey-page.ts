@@ -3,6 +3,7 @@ import express, { type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import { storableText } from '../server/input-guard.js';
 import type { Clock } from '../shared/clock.js';
+import { escapeHtml } from '../shared/html.js';
 import { DomainError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { rateTicket, ratingLabel, surveyActor, surveyById, surveyOpen, type Survey } from './survey.js';
@@ -94,9 +95,6 @@ export function surveyRouter(deps: {
   );
   return router;
 }
-
-export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

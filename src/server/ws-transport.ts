@@ -110,12 +110,11 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E>(
 ): Disposable {
   const { wss, logger } = o;
   const interner = new Interner();
-  const server = makeServer<P, E>({
-    ...options,
-    // Query texts of subscriptions are kept by graphql-ws as long as they run: one copy of each.
-    jsonMessageReviver: (key, value: unknown) =>
-      key === 'query' && typeof value === 'string' ? interner.intern(value) : value,
-  });
+  // No jsonMessageReviver (it would share the query texts too): JSON.parse with a reviver recurses
+  // through the parsed value, so a message nested a few thousand levels deep would exhaust the stack
+  // before onSubscribe's nesting check could refuse it with an error (issue 12); without one, parsing
+  // does not recurse and the check answers, the connection open.
+  const server = makeServer<P, E>(options);
   wss.options.handleProtocols = handleProtocols;
 
   /** Connections pinged and not answered yet (only between a ping and its pong). */

@@ -136,7 +136,11 @@ export class WebhooksResolver {
   async eventLog(
     @Ctx() ctx: RequestContext,
     @Arg('after', () => GraphQLSafeInt, { nullable: true, defaultValue: 0 }) after: number,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 100, description: 'At most 10000' })
+    @Arg('first', () => Int, {
+      nullable: true,
+      defaultValue: 100,
+      description: 'At most 100, as every page size',
+    })
     first: number,
     @Arg('filter', () => TicketEventFilterInput, { nullable: true })
     filter?: TicketEventFilterInput,
