@@ -33,6 +33,7 @@ function inputsHash() {
     }
   };
   walk(web);
+  hash.update(readFileSync(path.join(root, 'schema', 'schema.graphql')));
   hash.update(readFileSync(path.join(root, 'package-lock.json')));
   return hash.digest('hex');
 }
@@ -58,7 +59,7 @@ await Promise.all([
     outdir: path.join(out, 'assets', 'graphiql'),
     format: 'esm',
     jsx: 'automatic',
-    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.graphql': 'text' },
     assetNames: '[name]-[hash]',
   }),
   // Monaco's editor, JSON and GraphQL workers: classic scripts, loaded by MonacoEnvironment.getWorker.

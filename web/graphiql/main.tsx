@@ -3,10 +3,17 @@
  * A bearer-token field above the editor (kept in this browser's localStorage, sent only to this
  * server) signs every request: HTTP as `Authorization: Bearer …`, subscriptions over graphql-ws on
  * the same /graphql as `connectionParams.authorization`.
+ *
+ * The schema is the committed one (schema/schema.graphql, kept equal to the server's by
+ * test/schema.test.ts), bundled in: Docket refuses every anonymous operation, introspection included
+ * (docs/ACCESS.md), so GraphiQL could not introspect before a token is pasted, and without a schema
+ * it cannot tell a subscription from a query.
  */
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import 'graphiql/style.css';
+import sdl from '../../schema/schema.graphql';
+import { buildSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -20,6 +27,8 @@ import './ide.css';
     return new Worker(`/assets/graphiql/${name}.worker.js`);
   },
 };
+
+const SCHEMA = buildSchema(sdl);
 
 const TOKEN_KEY = 'docket.token';
 let token = localStorage.getItem(TOKEN_KEY) ?? '';
@@ -89,7 +98,7 @@ createRoot(document.getElementById('root')!).render(
   <div className="docket-ide">
     <TokenBar />
     <div className="docket-graphiql">
-      <GraphiQL fetcher={fetcher} defaultTabs={EXAMPLE_TABS} isHeadersEditorEnabled>
+      <GraphiQL fetcher={fetcher} schema={SCHEMA} defaultTabs={EXAMPLE_TABS} isHeadersEditorEnabled>
         <GraphiQL.Logo>Docket</GraphiQL.Logo>
       </GraphiQL>
     </div>
