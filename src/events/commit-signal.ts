@@ -55,6 +55,12 @@ export class PgCommitSignal implements CommitSignal {
       client.end().catch(() => {});
       throw err;
     }
+    // Closed while this (re)connect was under way: close() found no client to end, so end it here, or
+    // it would stay open (and the embedded database's last-one-out stop would see another client).
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.client = client;
     onCommit(); // whatever committed while not listening
   }
