@@ -28,6 +28,7 @@ import { Workflow, WorkflowVersion } from '../src/workflow/workflow.entity.js';
 import type { WorkflowDefinition } from '../src/workflow/definition.js';
 import { openBenchDatabase, withClient } from './database.js';
 import { fmt, median, numberFromEnv, quantile, table } from './stats.js';
+import { untilServing } from './serve-process.js';
 
 const settings = {
   rate: numberFromEnv('BENCH_NOTIFY_RATE', 100, 1),
@@ -131,20 +132,8 @@ async function startServer(databaseUrl: string, smtpUrl: string, notifications: 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}/graphql`;
-  const until = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(url.replace('/graphql', '/readyz'))).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`docket serve did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilServing(child, url);
   return {
     url,
     child,

@@ -33,6 +33,7 @@ import { createLogger } from '../src/shared/logger.js';
 import { createEndpoint, updateEndpoint } from '../src/webhooks/endpoints.js';
 import { openBenchDatabase, withClient } from './database.js';
 import { fmt, numberFromEnv, quantile, table } from './stats.js';
+import { untilServing } from './serve-process.js';
 
 const settings = {
   endpoints: Math.round(numberFromEnv('BENCH_WEBHOOK_ENDPOINTS', 50, 1)),
@@ -162,20 +163,8 @@ async function startServer(databaseUrl: string, webhooks: boolean): Promise<Serv
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}/graphql`;
-  const until = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(url.replace('/graphql', '/readyz'))).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`docket serve did not start:\n${out}`);
-    await sleep(100);
-  }
+  await untilServing(child, url);
   return {
     url,
     child,
